@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { passportJwtSecret } from 'jwks-rsa';
+import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { JWT_STRATEGY } from '../execution-items/jwt-auth.guard';
+import { AUTH_CONFIG, type AuthConfig } from './auth-config';
+
+/** The verified claims of a bearer token; the principal of a request. */
+export type JwtPrincipal = Record<string, unknown> & { exp: number; sub?: string };
+
+/**
+ * Verifies `Authorization: Bearer` tokens: signature with the pinned algorithms (HS256 with the
+ * shared secret, or RS256/ES256 with keys from the identity provider's JWKS, cached and
+ * rate-limited), `exp` required, `nbf`, issuer and audience when configured, and a bounded
+ * lifetime. Tokens are read from the header only, never from the URL.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  constructor(@Inject(AUTH_CONFIG) private readonly config: AuthConfig) {
+    super(strategyOptions(config));
+  }
+
+  validate(payload: Record<string, unknown>): JwtPrincipal | false {
+    const { exp, iat, nbf } = payload;
+    if (typeof exp !== 'number') return false;
+    const issuedAt = typeof iat === 'number' ? iat : typeof nbf === 'number' ? nbf : Math.floor(Date.now() / 1000);
+    if (exp - issuedAt > this.config.maxLifetimeSeconds) return false;
+    return payload as JwtPrincipal;
+  }
+}
+
+function strategyOptions(config: AuthConfig): StrategyOptionsWithoutRequest {
+  const common = {
+    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    ignoreExpiration: false,
+    algorithms: config.algorithms,
+    ...(config.issuer ? { issuer: config.issuer } : {}),
+    ...(config.audience ? { audience: config.audience } : {}),
+    jsonWebTokenOptions: { clockTolerance: config.clockToleranceSeconds },
+  };
+  if (config.kind === 'secret') return { ...common, secretOrKey: config.secret };
+  return {
+    ...common,
+    secretOrKeyProvider: passportJwtSecret({
+      jwksUri: config.jwksUri,
+      cache: true,
+      cacheMaxEntries: 10,
+      cacheMaxAge: 10 * 60 * 1000,
+      rateLimit: true,
+      jwksRequestsPerMinute: 10,
+      timeout: 5000,
+    }),
+  };
+}

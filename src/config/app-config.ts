@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { AuthConfig } from '../auth/auth-config';
+import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
+
+export interface AppConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  database: DatabaseSettings;
+  auth: AuthConfig;
+  roleClaim: string;
+  /** Load the demo activities into an empty database at start. */
+  demoData: boolean;
+}
+
+/** A configuration value is missing or wrong; the message names the variable. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and checks the environment once, at start. Every variable is listed in the README's
+ * configuration table.
+ */
+export function loadAppConfig(env: Env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = text(env, 'DATABASE_URL');
+  return {
+    production,
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    database: databaseUrl
+      ? { kind: 'server', url: postgresUrl(databaseUrl), poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
+      : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') },
+    auth: authConfig(env, production),
+    roleClaim: text(env, 'AUTH_ROLE_CLAIM') ?? 'role',
+    demoData: boolean(env, 'DEMO_DATA', !production),
+  };
+}
+
+function authConfig(env: Env, production: boolean): AuthConfig {
+  const secret = text(env, 'AUTH_JWT_SECRET');
+  const jwksUri = text(env, 'AUTH_JWKS_URI');
+  const common = {
+    issuer: text(env, 'AUTH_JWT_ISSUER') ?? null,
+    audience: text(env, 'AUTH_JWT_AUDIENCE') ?? null,
+    maxLifetimeSeconds: integer(env, 'AUTH_JWT_MAX_LIFETIME_SECONDS', 86_400, 60, 31_536_000),
+    clockToleranceSeconds: integer(env, 'AUTH_JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+  };
+  if (secret && jwksUri) throw new ConfigError('Set AUTH_JWT_SECRET or AUTH_JWKS_URI, not both.');
+  if (jwksUri) {
+    if (!/^https?:\/\//.test(jwksUri)) throw new ConfigError('AUTH_JWKS_URI must be an http(s) URL.');
+    return { ...common, kind: 'jwks', jwksUri, algorithms: ['RS256', 'ES256'] };
+  }
+  if (secret) {
+    if (secret.length < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits for HS256).');
+    return { ...common, kind: 'secret', secret, algorithms: ['HS256'], generatedForDevelopment: false };
+  }
+  if (production) {
+    throw new ConfigError(
+      'No authentication configured: set AUTH_JWKS_URI (identity provider keys) or AUTH_JWT_SECRET (HS256) when NODE_ENV=production.',
+    );
+  }
+  return {
+    ...common,
+    kind: 'secret',
+    secret: randomBytes(32).toString('base64url'),
+    algorithms: ['HS256'],
+    generatedForDevelopment: true,
+  };
+}
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
+  }
+  return parsed;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError(`${name} must be true or false, got "${value}".`);
+}
+
+function postgresUrl(value: string): string {
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/dbname.');
+  }
+  return value;
+}
+
+/** `memory://` keeps the embedded database in memory (tests); anything else is a folder. */
+function pgliteDataDir(value: string): string {
+  return value === IN_MEMORY ? value : resolve(value);
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import type { DatabaseConnection } from './typeorm-options';
+
+/** `PGLITE_DATA_DIR` value that keeps the embedded database in memory. */
+export const IN_MEMORY = 'memory://';
+
+/** Where the service's data lives: a PostgreSQL server, or PGlite embedded in the process. */
+export type DatabaseSettings =
+  | { kind: 'server'; url: string; poolSize: number }
+  | { kind: 'embedded'; dataDir: string };
+
+export interface OpenDatabase extends DatabaseConnection {
+  /** Stops the embedded database, if one was started; call after the pool has closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the settings into a connection. Without `DATABASE_URL` it starts PGlite (PostgreSQL
+ * compiled to WASM) in this process and serves it on a loopback port through
+ * `@electric-sql/pglite-socket`, so the app reaches it with the same `pg` driver, SQL and
+ * migrations as a real server.
+ */
+export async function openDatabase(settings: DatabaseSettings): Promise<OpenDatabase> {
+  if (settings.kind === 'server') {
+    return { url: settings.url, poolSize: settings.poolSize, close: async () => undefined };
+  }
+  return startEmbeddedPostgres(settings.dataDir);
+}
+
+async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  if (dataDir !== IN_MEMORY) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  // PGlite is one backend: the socket server multiplexes connections at the protocol-message
+  // level, which interleaves the extended-protocol messages of concurrent clients. One
+  // connection, and a pool of one, keeps every statement and transaction whole.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+  await server.start();
+  new Logger('Database').log(
+    `Embedded PostgreSQL (PGlite) on ${server.getServerConn()}, data in ${dataDir}`,
+  );
+  return {
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    poolSize: 1,
+    close: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+}

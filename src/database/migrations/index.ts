@@ -1,0 +1,4 @@
+import { InitialSchema1795812407420 } from './1795812407420-InitialSchema';
+
+/** Every migration, oldest first. A new migration is added here as well as in this folder. */
+export const MIGRATIONS = [InitialSchema1795812407420];

@@ -1,0 +1,62 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import { ERROR_TYPES, OBJECT_CHANGE_TYPES, type ErrorType, type ObjectChangeType, type OutcomeType } from '../vocabulary';
+import { Activity } from './activity.entity';
+
+/** One node of an item's outcome tree (contract §3). */
+export interface OutcomeNode {
+  type: OutcomeType;
+  detailCount: number | null;
+  detailMessage: string | null;
+  targetId: string | null;
+  targetDescription: string | null;
+  children: OutcomeNode[];
+}
+
+/**
+ * What one run did to one directory object. Immutable once written. `sequence` numbers the
+ * items of a run densely from 1 in processing order, so page N is an index range on
+ * (activity_id, sequence).
+ */
+@Entity({ name: 'execution_items' })
+@Unique('execution_items_activity_sequence_key', ['activityId', 'sequence'])
+export class ExecutionItem {
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'execution_items_pkey' })
+  id: string;
+
+  @Column({ name: 'activity_id', type: 'uuid' })
+  activityId: string;
+
+  @ManyToOne(() => Activity, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'activity_id', foreignKeyConstraintName: 'execution_items_activity_id_fkey' })
+  activity?: Activity;
+
+  @Column({ type: 'integer' })
+  sequence: number;
+
+  @Column({ name: 'object_change_type', type: 'enum', enum: OBJECT_CHANGE_TYPES, enumName: 'object_change_type' })
+  objectChangeType: ObjectChangeType;
+
+  @Column({ name: 'error_type', type: 'enum', enum: ERROR_TYPES, enumName: 'error_type', nullable: true })
+  errorType: ErrorType | null;
+
+  @Column({ name: 'external_id_value', type: 'text', nullable: true })
+  externalIdValue: string | null;
+
+  @Column({ name: 'display_name', type: 'text', nullable: true })
+  displayName: string | null;
+
+  @Column({ name: 'object_type', type: 'text', nullable: true })
+  objectType: string | null;
+
+  @Column({ name: 'outcome_summary', type: 'text', nullable: true })
+  outcomeSummary: string | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ name: 'error_stack_trace', type: 'text', nullable: true })
+  errorStackTrace: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  outcomes: OutcomeNode[];
+}

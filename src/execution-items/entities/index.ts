@@ -1,0 +1,4 @@
+import { Activity } from './activity.entity';
+import { ExecutionItem } from './execution-item.entity';
+
+export const EXECUTION_ITEMS_ENTITIES = [Activity, ExecutionItem];

@@ -1,0 +1,43 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+export interface ExecutionItemsModuleOptions {
+  /** Page size when the client sends none, or one below 1. Default 25. */
+  defaultPageSize?: number;
+  /** Larger page sizes are clamped to this. Default 100. */
+  maxPageSize?: number;
+  /** The role a caller must hold for every route. Default `Administrator`. */
+  requiredRole?: string;
+  /**
+   * The token claim holding the caller's roles (a string or an array of strings). Default `role`.
+   * A name with dots (`realm_access.roles`) is read as a path when no claim has that exact name.
+   */
+  roleClaim?: string;
+}
+
+export type ResolvedExecutionItemsOptions = Required<ExecutionItemsModuleOptions>;
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<ExecutionItemsModuleOptions>().setClassMethodName('forRoot').build();
+
+/** Injection token of the options with every default filled in. */
+export const EXECUTION_ITEMS_OPTIONS = Symbol('EXECUTION_ITEMS_OPTIONS');
+
+export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedExecutionItemsOptions {
+  const resolved = {
+    defaultPageSize: options.defaultPageSize ?? 25,
+    maxPageSize: options.maxPageSize ?? 100,
+    requiredRole: options.requiredRole ?? 'Administrator',
+    roleClaim: options.roleClaim ?? 'role',
+  };
+  const { defaultPageSize, maxPageSize } = resolved;
+  if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
+    throw new Error(`ExecutionItemsModule: maxPageSize must be a positive integer, got ${maxPageSize}`);
+  }
+  if (!Number.isSafeInteger(defaultPageSize) || defaultPageSize < 1 || defaultPageSize > maxPageSize) {
+    throw new Error(`ExecutionItemsModule: defaultPageSize must be an integer from 1 to maxPageSize, got ${defaultPageSize}`);
+  }
+  if (!resolved.requiredRole || !resolved.roleClaim) {
+    throw new Error('ExecutionItemsModule: requiredRole and roleClaim must not be empty');
+  }
+  return resolved;
+}

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { CountsByKey } from './entities/activity.entity';
+import type { PreparedItem } from './new-items';
+import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType } from './vocabulary';
+
+/** The list columns of an item, as PostgreSQL returns them. */
+export interface ExecutionItemRow {
+  id: string;
+  external_id_value: string | null;
+  display_name: string | null;
+  object_type: string | null;
+  object_change_type: ObjectChangeType;
+  error_type: ErrorType | null;
+  outcome_summary: string | null;
+}
+
+/** A run's page of items and its item count, read in one statement (one snapshot). */
+export interface ItemPage {
+  targetType: ActivityTargetType;
+  itemCount: number;
+  rows: ExecutionItemRow[];
+}
+
+/** The activity row as an append sees it, locked until the append commits. */
+export interface LockedRun {
+  targetType: ActivityTargetType;
+  status: ActivityStatus;
+  itemCount: number;
+  errorItemCount: number;
+  changeTypeCounts: CountsByKey;
+  errorTypeCounts: CountsByKey;
+  objectTypeCounts: CountsByKey;
+  outcomeTypeCounts: CountsByKey;
+}
+
+/**
+ * The hot SQL of the module, written by hand where TypeORM's query builder costs time:
+ * reading a page by sequence range, and writing a batch in one statement.
+ */
+@Injectable()
+export class ExecutionItemsQueries {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Items `offset + 1 .. offset + limit` of a run, by their sequence numbers: an index range on
+   * (activity_id, sequence) at any depth. The activity row comes with them, so the count and the
+   * page are one snapshot. `null` when the activity does not exist.
+   */
+  async pageBySequence(activityId: string, offset: string, limit: number): Promise<ItemPage | null> {
+    const rows: Array<ExecutionItemRow & { target_type: ActivityTargetType; item_count: number }> =
+      await this.dataSource.query(
+        `SELECT a.target_type, a.item_count,
+                i.id, i.external_id_value, i.display_name, i.object_type,
+                i.object_change_type, i.error_type, i.outcome_summary
+           FROM activities a
+           LEFT JOIN LATERAL (
+                SELECT * FROM execution_items i
+                 WHERE i.activity_id = a.id
+                   AND i.sequence > $2::bigint AND i.sequence <= $2::bigint + $3::int
+                 ORDER BY i.sequence
+           ) i ON true
+          WHERE a.id = $1
+          ORDER BY i.sequence`,
+        [activityId, offset, limit],
+      );
+    if (rows.length === 0) return null;
+    const [first] = rows;
+    return {
+      targetType: first.target_type,
+      itemCount: first.item_count,
+      rows: first.id === null ? [] : rows,
+    };
+  }
+
+  /** Locks the activity row for an append; appends to one run queue here, other runs go on. */
+  async lockRun(manager: EntityManager, activityId: string): Promise<LockedRun | null> {
+    const rows: LockedRun[] = await manager.query(
+      `SELECT target_type AS "targetType", status, item_count AS "itemCount", error_item_count AS "errorItemCount",
+              change_type_counts AS "changeTypeCounts", error_type_counts AS "errorTypeCounts",
+              object_type_counts AS "objectTypeCounts", outcome_type_counts AS "outcomeTypeCounts"
+         FROM activities WHERE id = $1 FOR UPDATE`,
+      [activityId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Writes a batch in one statement, numbering it from `afterSequence + 1` in batch order. */
+  async insertItems(
+    manager: EntityManager,
+    activityId: string,
+    afterSequence: number,
+    ids: string[],
+    items: PreparedItem[],
+  ): Promise<void> {
+    const column = <K extends keyof PreparedItem>(key: K) => items.map((item) => item[key]);
+    await manager.query(
+      `INSERT INTO execution_items
+              (id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name,
+               object_type, outcome_summary, error_message, error_stack_trace, outcomes)
+       SELECT u.id, $1, $2::int + u.ordinal, u.object_change_type, u.error_type, u.external_id_value,
+              u.display_name, u.object_type, u.outcome_summary, u.error_message, u.error_stack_trace, u.outcomes
+         FROM unnest($3::uuid[], $4::object_change_type[], $5::error_type[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::text[], $12::jsonb[])
+              WITH ORDINALITY AS u(id, object_change_type, error_type, external_id_value, display_name, object_type,
+                                   outcome_summary, error_message, error_stack_trace, outcomes, ordinal)`,
+      [
+        activityId,
+        afterSequence,
+        ids,
+        column('objectChangeType'),
+        column('errorType'),
+        column('externalIdValue'),
+        column('displayName'),
+        column('objectType'),
+        column('outcomeSummary'),
+        column('errorMessage'),
+        column('errorStackTrace'),
+        items.map((item) => JSON.stringify(item.outcomes)),
+      ],
+    );
+  }
+}

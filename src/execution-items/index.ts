@@ -1,0 +1,14 @@
+export { ExecutionItemsModule } from './execution-items.module';
+export type { ExecutionItemsModuleOptions } from './execution-items.module-definition';
+export { ExecutionItemsService } from './execution-items.service';
+export type { ListActivitiesRequest, PageRequest, StartRunRequest } from './execution-items.service';
+export type { NewExecutionItem, OutcomeInput } from './new-items';
+export { MAX_ITEMS_PER_BATCH } from './new-items';
+export type { ActivityResponse, AppendResult, ExecutionItemResponse, PageResponse } from './dto/responses';
+export { Activity } from './entities/activity.entity';
+export { ExecutionItem } from './entities/execution-item.entity';
+export { EXECUTION_ITEMS_ENTITIES } from './entities';
+export { JWT_STRATEGY } from './jwt-auth.guard';
+export { ApiError, ErrorCode } from '../common/api-error';
+export { ApiExceptionFilter } from '../common/api-exception.filter';
+export * from './vocabulary';

@@ -1,0 +1,62 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createApp } from './app';
+import { signDevelopmentToken } from './auth/development-token';
+import { ConfigError, loadAppConfig, type AppConfig } from './config/app-config';
+import { DEMO_ACTIVITIES, loadDemoData } from './demo/demo-data';
+import { ExecutionItemsService } from './execution-items';
+
+const logger = new Logger('Main');
+
+async function bootstrap(): Promise<void> {
+  const config = loadAppConfig(process.env);
+  const { app, close } = await createApp(config);
+  if (config.demoData) await loadDemoData(app.get(ExecutionItemsService), app.get(DataSource));
+  await app.listen(config.port, config.host);
+
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.log(`Listening on ${url}`);
+  printDevelopmentAccess(config, url);
+
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      logger.log(`${signal} received, shutting down`);
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`Shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+function printDevelopmentAccess(config: AppConfig, url: string): void {
+  if (config.auth.kind !== 'secret' || !config.auth.generatedForDevelopment) return;
+  const token = signDevelopmentToken(config.auth, config.roleClaim);
+  const lines = [
+    'No AUTH_JWT_SECRET or AUTH_JWKS_URI set: using a development secret generated for this process.',
+    'Administrator token (valid 12 hours, until restart):',
+    '',
+    `  export TOKEN=${token}`,
+    '',
+    'Try:',
+    '',
+    `  curl -H "Authorization: Bearer $TOKEN" "${url}/api/v1/activities/${DEMO_ACTIVITIES.synchronisation}/items?page=1&pageSize=50"`,
+    '',
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    logger.error(`Configuration error: ${error.message}`);
+  } else {
+    logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  process.exit(1);
+});

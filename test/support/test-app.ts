@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app';
+import { loadAppConfig } from '../../src/config/app-config';
+import { ExecutionItemsService } from '../../src/execution-items';
+import { TEST_SECRET } from './tokens';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** For supertest. */
+  http: ReturnType<NestFastifyApplication['getHttpServer']>;
+  service: ExecutionItemsService;
+  dataSource: DataSource;
+  /** Which database this run uses: `embedded` (PGlite) or `server` (DATABASE_URL). */
+  databaseKind: 'embedded' | 'server';
+  close(): Promise<void>;
+}
+
+/**
+ * The real standalone app, on a database of its own: in-memory PGlite by default, or a fresh
+ * database created on the server at `DATABASE_URL` (dropped on close), so test files running
+ * in parallel never see each other's rows.
+ */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null;
+  const config = loadAppConfig({
+    AUTH_JWT_SECRET: TEST_SECRET,
+    DEMO_DATA: 'false',
+    PGLITE_DATA_DIR: 'memory://',
+    ...(server ? { DATABASE_URL: server.url, DATABASE_POOL_SIZE: '5' } : {}),
+    ...env,
+  });
+  const running = await createApp(config, { logger: false });
+  await running.app.getHttpAdapter().getInstance().ready();
+  return {
+    app: running.app,
+    http: running.app.getHttpServer(),
+    service: running.app.get(ExecutionItemsService),
+    dataSource: running.app.get(DataSource),
+    databaseKind: server ? 'server' : 'embedded',
+    close: async () => {
+      await running.close();
+      await server?.drop();
+    },
+  };
+}
+
+/** Creates an empty database beside the one `adminUrl` names. */
+export async function createServerDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `ei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+  };
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
