@@ -4,6 +4,8 @@ const transform = {
 };
 
 module.exports = {
+  // Booting an app on a fresh database takes seconds on 2 cores; hooks get the same allowance.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +20,6 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
-      testTimeout: 60000,
     },
   ],
 };

@@ -20,7 +20,7 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(config, database),
       // Long path parameters reach validation (a clear 400) instead of the router's bare 414.
-      new FastifyAdapter({ maxParamLength: 2048 }),
+      new FastifyAdapter({ routerOptions: { maxParamLength: 2048 } }),
       { abortOnError: false, ...options },
     );
     await app.init();

@@ -11,7 +11,7 @@ export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  * `1e1`, `+1` and ` 1`; this accepts only digits, and only within the safe integer range.
  */
 export function toStrictInteger({ value }: TransformFnParams): unknown {
-  if (typeof value !== 'string' || !/^-?\d{1,16}$/.test(value)) return value;
+  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) return value;
   const parsed = Number(value);
   return Number.isSafeInteger(parsed) ? parsed : value;
 }

@@ -24,19 +24,24 @@ type Env = Record<string, string | undefined>;
  * configuration table.
  */
 export function loadAppConfig(env: Env): AppConfig {
-  const production = env.NODE_ENV === 'production';
-  const databaseUrl = text(env, 'DATABASE_URL');
+  const production = text(env, 'NODE_ENV') === 'production';
   return {
     production,
     host: text(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
-    database: databaseUrl
-      ? { kind: 'server', url: postgresUrl(databaseUrl), poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
-      : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') },
+    database: loadDatabaseSettings(env),
     auth: authConfig(env, production),
     roleClaim: text(env, 'AUTH_ROLE_CLAIM') ?? 'role',
     demoData: boolean(env, 'DEMO_DATA', !production),
   };
+}
+
+/** The database part alone, for command-line tools that need no HTTP or authentication settings. */
+export function loadDatabaseSettings(env: Env): DatabaseSettings {
+  const databaseUrl = text(env, 'DATABASE_URL');
+  return databaseUrl
+    ? { kind: 'server', url: postgresUrl(databaseUrl), poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
+    : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
 }
 
 function authConfig(env: Env, production: boolean): AuthConfig {

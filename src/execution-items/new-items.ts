@@ -124,7 +124,7 @@ function prepareOutcomes(
   depth: number,
   seen: { nodes: number },
 ): OutcomeNode[] {
-  if (depth > MAX_OUTCOME_DEPTH) {
+  if (depth > MAX_OUTCOME_DEPTH && nodes.length > 0) {
     problems.add(path, `outcome trees may be at most ${MAX_OUTCOME_DEPTH} levels deep`);
     return [];
   }

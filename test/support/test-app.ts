@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { loadAppConfig } from '../../src/config/app-config';
+import { IN_MEMORY, openDatabase, type OpenDatabase } from '../../src/database/database-server';
 import { ExecutionItemsService } from '../../src/execution-items';
 import { TEST_SECRET } from './tokens';
 
@@ -13,22 +14,31 @@ export interface TestApp {
   http: ReturnType<NestFastifyApplication['getHttpServer']>;
   service: ExecutionItemsService;
   dataSource: DataSource;
-  /** Which database this run uses: `embedded` (PGlite) or `server` (DATABASE_URL). */
-  databaseKind: 'embedded' | 'server';
   close(): Promise<void>;
 }
 
+/** True when this run uses the PostgreSQL server at `DATABASE_URL` rather than embedded PGlite. */
+export const onServer = Boolean(process.env.DATABASE_URL);
+
 /**
- * The real standalone app, on a database of its own: in-memory PGlite by default, or a fresh
- * database created on the server at `DATABASE_URL` (dropped on close), so test files running
- * in parallel never see each other's rows.
+ * A database of the test file's own: in-memory PGlite by default, or a fresh database created
+ * on the server at `DATABASE_URL` (dropped on close), so test files running in parallel never
+ * see each other's rows.
  */
+export async function openTestDatabase(): Promise<OpenDatabase> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) return openDatabase({ kind: 'embedded', dataDir: IN_MEMORY });
+  const server = await createServerDatabase(adminUrl);
+  return { url: server.url, poolSize: 5, close: server.drop };
+}
+
+/** The real standalone app (Fastify, JWT with the test secret) on a test database. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null;
   const config = loadAppConfig({
     AUTH_JWT_SECRET: TEST_SECRET,
     DEMO_DATA: 'false',
-    PGLITE_DATA_DIR: 'memory://',
+    PGLITE_DATA_DIR: IN_MEMORY,
     ...(server ? { DATABASE_URL: server.url, DATABASE_POOL_SIZE: '5' } : {}),
     ...env,
   });
@@ -39,7 +49,6 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     http: running.app.getHttpServer(),
     service: running.app.get(ExecutionItemsService),
     dataSource: running.app.get(DataSource),
-    databaseKind: server ? 'server' : 'embedded',
     close: async () => {
       await running.close();
       await server?.drop();
@@ -55,7 +64,9 @@ export async function createServerDatabase(adminUrl: string): Promise<{ url: str
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    drop: async () => {
+      await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 
