@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuthModule } from '../src/auth/auth.module';
 import { loadAppConfig } from '../src/config/app-config';
-import type { OpenDatabase } from '../src/database/database-server';
+import { appendMethodFor, type OpenDatabase } from '../src/database/database-server';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
 import { ExecutionItemsModule, ExecutionItemsService } from '../src/execution-items';
 import { openTestDatabase } from './support/test-app';
@@ -48,7 +48,13 @@ describe('ExecutionItemsModule in a host application', () => {
         TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }),
         AuthModule.forRoot(auth),
         ExecutionItemsModule.forRootAsync({
-          useFactory: async () => ({ defaultPageSize: 2, maxPageSize: 3, requiredRole: 'RunHistoryReader', roleClaim: 'groups' }),
+          useFactory: async () => ({
+            defaultPageSize: 2,
+            maxPageSize: 3,
+            requiredRole: 'RunHistoryReader',
+            roleClaim: 'groups',
+            appendMethod: appendMethodFor(database),
+          }),
         }),
       ],
       providers: [SyncEngine],
@@ -66,7 +72,10 @@ describe('ExecutionItemsModule in a host application', () => {
   const reader = () => bearer(token({ groups: ['RunHistoryReader'] }));
 
   it('serves what the host wrote through the exported service, with the configured page sizes', async () => {
-    const res = await request(app.getHttpServer()).get(`/api/v1/activities/${runId}/items`).set(reader()).expect(200);
+    const res = await request(app.getHttpServer())
+      .get(`/api/v1/activities/${runId}/items`)
+      .set(reader())
+      .expect(200);
     expect(res.body).toMatchObject({ totalCount: 5, page: 1, pageSize: 2, totalPages: 3, hasNextPage: true });
     expect(res.body.items.map((item: { displayName: string }) => item.displayName)).toEqual(['Ada', 'Brian']);
 
@@ -75,7 +84,10 @@ describe('ExecutionItemsModule in a host application', () => {
       .set(reader())
       .expect(200);
     expect(clamped.body).toMatchObject({ pageSize: 3, totalPages: 2, hasNextPage: false });
-    expect(clamped.body.items.map((item: { displayName: string }) => item.displayName)).toEqual(['Dagny', 'Emeka']);
+    expect(clamped.body.items.map((item: { displayName: string }) => item.displayName)).toEqual([
+      'Dagny',
+      'Emeka',
+    ]);
   });
 
   it('requires the configured role in the configured claim', async () => {
@@ -94,21 +106,43 @@ describe('ExecutionItemsModule in a host application', () => {
 
   it('answers in the contract envelope on Express too', async () => {
     const missing = '0b0c0d0e-0f10-4112-8314-151617181920';
-    const notFound = await request(app.getHttpServer()).get(`/api/v1/activities/${missing}/items`).set(reader()).expect(404);
-    expect(notFound.body).toMatchObject({ code: 'NOT_FOUND', message: `Activity with ID ${missing} not found.` });
+    const notFound = await request(app.getHttpServer())
+      .get(`/api/v1/activities/${missing}/items`)
+      .set(reader())
+      .expect(404);
+    expect(notFound.body).toMatchObject({
+      code: 'NOT_FOUND',
+      message: `Activity with ID ${missing} not found.`,
+    });
 
-    const unauthorised = await request(app.getHttpServer()).get(`/api/v1/activities/${runId}/items`).expect(401);
+    const unauthorised = await request(app.getHttpServer())
+      .get(`/api/v1/activities/${runId}/items`)
+      .expect(401);
     expect(unauthorised.body).toMatchObject({ code: 'UNAUTHORISED', validationErrors: null });
     expect(unauthorised.headers['www-authenticate']).toBe('Bearer');
 
-    const invalid = await request(app.getHttpServer()).get(`/api/v1/activities/${runId}/items?page=x`).set(reader()).expect(400);
-    expect(invalid.body).toMatchObject({ code: 'VALIDATION_ERROR', validationErrors: { page: ['must be an integer'] } });
+    const invalid = await request(app.getHttpServer())
+      .get(`/api/v1/activities/${runId}/items?page=x`)
+      .set(reader())
+      .expect(400);
+    expect(invalid.body).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      validationErrors: { page: ['must be an integer'] },
+    });
   });
 
   it('keeps the run counters on the activity row', async () => {
     const [row] = await app
       .get(DataSource)
-      .query('SELECT item_count, status, change_type_counts, object_type_counts FROM activities WHERE id = $1', [runId]);
-    expect(row).toEqual({ item_count: 5, status: 'Complete', change_type_counts: { Add: 5 }, object_type_counts: { user: 5 } });
+      .query(
+        'SELECT item_count, status, change_type_counts, object_type_counts FROM activities WHERE id = $1',
+        [runId],
+      );
+    expect(row).toEqual({
+      item_count: 5,
+      status: 'Complete',
+      change_type_counts: { Add: 5 },
+      object_type_counts: { user: 5 },
+    });
   });
 });

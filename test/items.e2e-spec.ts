@@ -7,7 +7,11 @@ import { adminToken, bearer, token, unsignedToken } from './support/tokens';
 const MISSING_ID = '0b0c0d0e-0f10-4112-8314-151617181920';
 const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-function errorBody(code: string, message: string | RegExp, validationErrors: Record<string, string[]> | null = null) {
+function errorBody(
+  code: string,
+  message: string | RegExp,
+  validationErrors: Record<string, string[]> | null = null,
+) {
   return {
     code,
     message: typeof message === 'string' ? message : expect.stringMatching(message),
@@ -35,7 +39,9 @@ const FAILED: NewExecutionItem = {
   objectType: 'group',
   errorType: 'UnresolvedReference',
   errorMessage: 'manager points nowhere',
-  outcomes: [{ type: 'Disconnected', children: [{ type: 'MvoDeleted', children: [{ type: 'DeprovisionQueued' }] }] }],
+  outcomes: [
+    { type: 'Disconnected', children: [{ type: 'MvoDeleted', children: [{ type: 'DeprovisionQueued' }] }] },
+  ],
 };
 
 describe('GET /api/v1/activities/{id}/items', () => {
@@ -48,17 +54,36 @@ describe('GET /api/v1/activities/{id}/items', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const run = await t.service.startRun({ connectedSystemName: 'HR', runProfileName: 'Full Sync', runType: 'FullSynchronisation' });
+    const run = await t.service.startRun({
+      connectedSystemName: 'HR',
+      runProfileName: 'Full Sync',
+      runType: 'FullSynchronisation',
+    });
     runId = run.id;
     ({ itemIds } = await t.service.appendItems(runId, [JANE, BARE, FAILED]));
 
-    const big = await t.service.startRun({ connectedSystemName: 'LDAP', runProfileName: 'Full Import', runType: 'FullImport' });
+    const big = await t.service.startRun({
+      connectedSystemName: 'LDAP',
+      runProfileName: 'Full Import',
+      runType: 'FullImport',
+    });
     bigRunId = big.id;
-    const bigItems = Array.from({ length: 130 }, (_, index) => ({ objectChangeType: 'Add' as const, displayName: `User ${index + 1}` }));
+    const bigItems = Array.from({ length: 130 }, (_, index) => ({
+      objectChangeType: 'Add' as const,
+      displayName: `User ${index + 1}`,
+    }));
     await t.service.appendItems(bigRunId, bigItems);
 
-    emptyRunId = (await t.service.startRun({ connectedSystemName: 'LDAP', runProfileName: 'Delta', runType: 'DeltaImport' })).id;
-    await t.dataSource.getRepository(Activity).insert({ id: otherActivityId, targetType: 'ConnectedSystem', status: 'Complete' });
+    emptyRunId = (
+      await t.service.startRun({
+        connectedSystemName: 'LDAP',
+        runProfileName: 'Delta',
+        runType: 'DeltaImport',
+      })
+    ).id;
+    await t.dataSource
+      .getRepository(Activity)
+      .insert({ id: otherActivityId, targetType: 'ConnectedSystem', status: 'Complete' });
   });
 
   afterAll(() => t?.close());
@@ -117,14 +142,102 @@ describe('GET /api/v1/activities/{id}/items', () => {
     });
 
     it.each([
-      ['page=2&pageSize=50', { page: 2, pageSize: 50, totalPages: 3, hasNextPage: true, hasPreviousPage: true, first: 51, count: 50 }],
-      ['page=3&pageSize=50', { page: 3, pageSize: 50, totalPages: 3, hasNextPage: false, hasPreviousPage: true, first: 101, count: 30 }],
-      ['page=0&pageSize=10', { page: 1, pageSize: 10, totalPages: 13, hasNextPage: true, hasPreviousPage: false, first: 1, count: 10 }],
-      ['page=-1', { page: 1, pageSize: 25, totalPages: 6, hasNextPage: true, hasPreviousPage: false, first: 1, count: 25 }],
-      ['pageSize=0', { page: 1, pageSize: 25, totalPages: 6, hasNextPage: true, hasPreviousPage: false, first: 1, count: 25 }],
-      ['pageSize=-5', { page: 1, pageSize: 25, totalPages: 6, hasNextPage: true, hasPreviousPage: false, first: 1, count: 25 }],
-      ['pageSize=1000', { page: 1, pageSize: 100, totalPages: 2, hasNextPage: true, hasPreviousPage: false, first: 1, count: 100 }],
-      ['page=2&pageSize=1000', { page: 2, pageSize: 100, totalPages: 2, hasNextPage: false, hasPreviousPage: true, first: 101, count: 30 }],
+      [
+        'page=2&pageSize=50',
+        {
+          page: 2,
+          pageSize: 50,
+          totalPages: 3,
+          hasNextPage: true,
+          hasPreviousPage: true,
+          first: 51,
+          count: 50,
+        },
+      ],
+      [
+        'page=3&pageSize=50',
+        {
+          page: 3,
+          pageSize: 50,
+          totalPages: 3,
+          hasNextPage: false,
+          hasPreviousPage: true,
+          first: 101,
+          count: 30,
+        },
+      ],
+      [
+        'page=0&pageSize=10',
+        {
+          page: 1,
+          pageSize: 10,
+          totalPages: 13,
+          hasNextPage: true,
+          hasPreviousPage: false,
+          first: 1,
+          count: 10,
+        },
+      ],
+      [
+        'page=-1',
+        {
+          page: 1,
+          pageSize: 25,
+          totalPages: 6,
+          hasNextPage: true,
+          hasPreviousPage: false,
+          first: 1,
+          count: 25,
+        },
+      ],
+      [
+        'pageSize=0',
+        {
+          page: 1,
+          pageSize: 25,
+          totalPages: 6,
+          hasNextPage: true,
+          hasPreviousPage: false,
+          first: 1,
+          count: 25,
+        },
+      ],
+      [
+        'pageSize=-5',
+        {
+          page: 1,
+          pageSize: 25,
+          totalPages: 6,
+          hasNextPage: true,
+          hasPreviousPage: false,
+          first: 1,
+          count: 25,
+        },
+      ],
+      [
+        'pageSize=1000',
+        {
+          page: 1,
+          pageSize: 100,
+          totalPages: 2,
+          hasNextPage: true,
+          hasPreviousPage: false,
+          first: 1,
+          count: 100,
+        },
+      ],
+      [
+        'page=2&pageSize=1000',
+        {
+          page: 2,
+          pageSize: 100,
+          totalPages: 2,
+          hasNextPage: false,
+          hasPreviousPage: true,
+          first: 101,
+          count: 30,
+        },
+      ],
     ])('clamps and pages: %s', async (query, expected) => {
       const res = await get(`/api/v1/activities/${bigRunId}/items?${query}`).expect(200);
       const { items, ...paging } = res.body;
@@ -154,8 +267,15 @@ describe('GET /api/v1/activities/{id}/items', () => {
     });
 
     it('answers the largest safe page number without overflowing', async () => {
-      const res = await get(`/api/v1/activities/${bigRunId}/items?page=${Number.MAX_SAFE_INTEGER}&pageSize=100`).expect(200);
-      expect(res.body).toMatchObject({ items: [], totalCount: 130, page: Number.MAX_SAFE_INTEGER, totalPages: 2 });
+      const res = await get(
+        `/api/v1/activities/${bigRunId}/items?page=${Number.MAX_SAFE_INTEGER}&pageSize=100`,
+      ).expect(200);
+      expect(res.body).toMatchObject({
+        items: [],
+        totalCount: 130,
+        page: Number.MAX_SAFE_INTEGER,
+        totalPages: 2,
+      });
     });
 
     it('answers an empty run with zero pages', async () => {
@@ -198,7 +318,10 @@ describe('GET /api/v1/activities/{id}/items', () => {
     });
 
     it('for a scheme other than Bearer', async () => {
-      await request(t.http).get(`/api/v1/activities/${runId}/items`).set('Authorization', `Basic ${adminToken()}`).expect(401);
+      await request(t.http)
+        .get(`/api/v1/activities/${runId}/items`)
+        .set('Authorization', `Basic ${adminToken()}`)
+        .expect(401);
     });
   });
 
@@ -221,7 +344,9 @@ describe('GET /api/v1/activities/{id}/items', () => {
 
     it('accepts the role as one string or among several in an array', async () => {
       await get(`/api/v1/activities/${runId}/items`, token({ role: 'Administrator' })).expect(200);
-      await get(`/api/v1/activities/${runId}/items`, token({ role: ['Reader', 'Administrator'] })).expect(200);
+      await get(`/api/v1/activities/${runId}/items`, token({ role: ['Reader', 'Administrator'] })).expect(
+        200,
+      );
     });
   });
 
@@ -235,15 +360,20 @@ describe('GET /api/v1/activities/{id}/items', () => {
       );
     });
 
-    it.each([`{${MISSING_ID}}`, `${MISSING_ID}0`, 'a'.repeat(1024), '%2e%2e', '%00'])('rejects the id %s', async (id) => {
-      const res = await get(`/api/v1/activities/${id}/items`).expect(400);
-      expect(res.body.validationErrors).toEqual({ id: ['must be a GUID (8-4-4-4-12 hexadecimal digits)'] });
-    });
+    it.each([`{${MISSING_ID}}`, `${MISSING_ID}0`, 'a'.repeat(1024), '%2e%2e', '%00'])(
+      'rejects the id %s',
+      async (id) => {
+        const res = await get(`/api/v1/activities/${id}/items`).expect(400);
+        expect(res.body.validationErrors).toEqual({ id: ['must be a GUID (8-4-4-4-12 hexadecimal digits)'] });
+      },
+    );
 
     it.each(['abc', '1.5', '', '1e309', '9007199254740993', '0x10', '+1', '1e1', ' 1', '1 ', '１'])(
       'rejects pageSize=%j, naming the parameter',
       async (value) => {
-        const res = await get(`/api/v1/activities/${runId}/items?pageSize=${encodeURIComponent(value)}`).expect(400);
+        const res = await get(
+          `/api/v1/activities/${runId}/items?pageSize=${encodeURIComponent(value)}`,
+        ).expect(400);
         expect(res.body).toEqual(
           errorBody('VALIDATION_ERROR', 'The request is not valid.', { pageSize: ['must be an integer'] }),
         );
@@ -282,14 +412,21 @@ describe('GET /api/v1/activities/{id}/items', () => {
   });
 
   it('404 in the envelope for unknown routes and versions', async () => {
-    for (const path of [`/api/v2/activities/${runId}/items`, `/activities/${runId}/items`, '/api/v1/nothing']) {
+    for (const path of [
+      `/api/v2/activities/${runId}/items`,
+      `/activities/${runId}/items`,
+      '/api/v1/nothing',
+    ]) {
       const res = await get(path).expect(404);
       expect(res.body).toEqual(errorBody('NOT_FOUND', 'No such resource.'));
     }
   });
 
   it('404 for methods other than GET', async () => {
-    const res = await request(t.http).post(`/api/v1/activities/${runId}/items`).set(bearer(adminToken())).expect(404);
+    const res = await request(t.http)
+      .post(`/api/v1/activities/${runId}/items`)
+      .set(bearer(adminToken()))
+      .expect(404);
     expect(res.body.code).toBe('NOT_FOUND');
   });
 });

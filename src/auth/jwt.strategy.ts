@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
@@ -23,7 +24,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   validate(payload: Record<string, unknown>): JwtPrincipal | false {
     const { exp, iat, nbf } = payload;
     if (typeof exp !== 'number') return false;
-    const issuedAt = typeof iat === 'number' ? iat : typeof nbf === 'number' ? nbf : Math.floor(Date.now() / 1000);
+    const issuedAt =
+      typeof iat === 'number' ? iat : typeof nbf === 'number' ? nbf : Math.floor(Date.now() / 1000);
     if (exp - issuedAt > this.config.maxLifetimeSeconds) return false;
     return payload as JwtPrincipal;
   }
@@ -38,7 +40,13 @@ function strategyOptions(config: AuthConfig): StrategyOptionsWithoutRequest {
     ...(config.audience ? { audience: config.audience } : {}),
     jsonWebTokenOptions: { clockTolerance: config.clockToleranceSeconds },
   };
-  if (config.kind === 'secret') return { ...common, secretOrKey: config.secret };
+  if (config.kind === 'secret') {
+    // A KeyObject, built once: given a string or Buffer, jsonwebtoken first tries (and fails) to
+    // parse it as a PEM public key on every request, which costs more than the HMAC itself.
+    // jsonwebtoken 9 takes a KeyObject; passport-jwt's types only list string | Buffer.
+    const key = createSecretKey(Buffer.from(config.secret, 'utf8'));
+    return { ...common, secretOrKey: key as unknown as Buffer };
+  }
   return {
     ...common,
     secretOrKeyProvider: passportJwtSecret({

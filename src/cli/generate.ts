@@ -4,21 +4,26 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { loadDatabaseSettings } from '../config/app-config';
-import { openDatabase } from '../database/database-server';
-import { buildTypeOrmOptions, type DatabaseConnection } from '../database/typeorm-options';
+import { appendMethodFor, openDatabase, type OpenDatabase } from '../database/database-server';
+import { buildTypeOrmOptions } from '../database/typeorm-options';
 import { seededRandom, syntheticItem } from '../demo/synthetic-items';
-import { ExecutionItemsModule, ExecutionItemsService, MAX_ITEMS_PER_BATCH, type NewExecutionItem } from '../execution-items';
+import {
+  ExecutionItemsModule,
+  ExecutionItemsService,
+  MAX_ITEMS_PER_BATCH,
+  type NewExecutionItem,
+} from '../execution-items';
 
 const USAGE = 'Usage: npm run generate -- --items <n> [--error-rate <0..1>] [--batch-size <n>] [--seed <n>]';
 
 @Module({})
 class GeneratorModule {
-  static forRoot(database: DatabaseConnection): DynamicModule {
+  static forRoot(database: OpenDatabase): DynamicModule {
     return {
       module: GeneratorModule,
       imports: [
         TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }),
-        ExecutionItemsModule.forRoot({}),
+        ExecutionItemsModule.forRoot({ appendMethod: appendMethodFor(database) }),
       ],
     };
   }
@@ -45,8 +50,10 @@ function parseOptions(argv: string[]): Options {
   const errorRate = Number(values['error-rate']);
   const batchSize = Number(values['batch-size']);
   const seed = Number(values.seed);
-  if (!values.items || !Number.isSafeInteger(items) || items < 1) throw new Error(`--items must be a positive integer. ${USAGE}`);
-  if (!Number.isFinite(errorRate) || errorRate < 0 || errorRate > 1) throw new Error(`--error-rate must be from 0 to 1. ${USAGE}`);
+  if (!values.items || !Number.isSafeInteger(items) || items < 1)
+    throw new Error(`--items must be a positive integer. ${USAGE}`);
+  if (!Number.isFinite(errorRate) || errorRate < 0 || errorRate > 1)
+    throw new Error(`--error-rate must be from 0 to 1. ${USAGE}`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_ITEMS_PER_BATCH) {
     throw new Error(`--batch-size must be from 1 to ${MAX_ITEMS_PER_BATCH}. ${USAGE}`);
   }
@@ -61,7 +68,9 @@ function parseOptions(argv: string[]): Options {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const database = await openDatabase(loadDatabaseSettings(process.env));
-  const app = await NestFactory.createApplicationContext(GeneratorModule.forRoot(database), { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(GeneratorModule.forRoot(database), {
+    logger: ['error', 'warn'],
+  });
   try {
     const service = app.get(ExecutionItemsService);
     const run = await service.startRun({
@@ -86,7 +95,9 @@ async function main(): Promise<void> {
         written += batch.length;
         if (written % 100_000 < options.batchSize || written === options.items) {
           const seconds = (Date.now() - started) / 1000;
-          process.stderr.write(`${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s)\n`);
+          process.stderr.write(
+            `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s)\n`,
+          );
         }
       });
     }

@@ -42,7 +42,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`Database unavailable: ${describe(exception)}`);
-      return new ApiError(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable. Try again shortly.');
+      return new ApiError(
+        ErrorCode.ServiceUnavailable,
+        'The service is temporarily unavailable. Try again shortly.',
+      );
     }
     this.logger.error(describe(exception), exception instanceof Error ? exception.stack : undefined);
     return new ApiError(ErrorCode.InternalError, 'An unexpected error occurred.');
@@ -61,9 +64,13 @@ function fromHttpException(exception: HttpException): ApiError {
     case 429:
       return new ApiError(ErrorCode.TooManyRequests, 'Too many requests. Try again later.');
     case 503:
-      return new ApiError(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable. Try again shortly.');
+      return new ApiError(
+        ErrorCode.ServiceUnavailable,
+        'The service is temporarily unavailable. Try again shortly.',
+      );
   }
-  if (status >= 400 && status < 500) return new ApiError(ErrorCode.BadRequest, 'The request could not be processed.');
+  if (status >= 400 && status < 500)
+    return new ApiError(ErrorCode.BadRequest, 'The request could not be processed.');
   return new ApiError(ErrorCode.InternalError, 'An unexpected error occurred.');
 }
 

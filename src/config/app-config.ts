@@ -40,7 +40,11 @@ export function loadAppConfig(env: Env): AppConfig {
 export function loadDatabaseSettings(env: Env): DatabaseSettings {
   const databaseUrl = text(env, 'DATABASE_URL');
   return databaseUrl
-    ? { kind: 'server', url: postgresUrl(databaseUrl), poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
+    ? {
+        kind: 'server',
+        url: postgresUrl(databaseUrl),
+        poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      }
     : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
 }
 
@@ -59,7 +63,8 @@ function authConfig(env: Env, production: boolean): AuthConfig {
     return { ...common, kind: 'jwks', jwksUri, algorithms: ['RS256', 'ES256'] };
   }
   if (secret) {
-    if (secret.length < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits for HS256).');
+    if (secret.length < 32)
+      throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits for HS256).');
     return { ...common, kind: 'secret', secret, algorithms: ['HS256'], generatedForDevelopment: false };
   }
   if (production) {
@@ -100,7 +105,9 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 
 function postgresUrl(value: string): string {
   if (!/^postgres(ql)?:\/\//.test(value)) {
-    throw new ConfigError('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/dbname.');
+    throw new ConfigError(
+      'DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/dbname.',
+    );
   }
   return value;
 }

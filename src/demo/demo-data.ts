@@ -19,13 +19,29 @@ const JANE_SMITH: NewExecutionItem = {
   displayName: 'Jane Smith',
   objectType: 'user',
   outcomes: [
-    ...['displayName', 'mail', 'department', 'title', 'manager', 'telephoneNumber', 'givenName', 'sn', 'company',
-      'employeeId', 'physicalDeliveryOfficeName', 'mobile'].map((attribute) => ({
+    ...[
+      'displayName',
+      'mail',
+      'department',
+      'title',
+      'manager',
+      'telephoneNumber',
+      'givenName',
+      'sn',
+      'company',
+      'employeeId',
+      'physicalDeliveryOfficeName',
+      'mobile',
+    ].map((attribute) => ({
       type: 'AttributeFlow' as const,
       detailCount: 1,
       detailMessage: attribute,
     })),
-    { type: 'PendingExportCreated', targetId: 'b7c1d9e2-0a3f-4c5d-8e6f-7a8b9c0d1e2f', targetDescription: 'Corporate LDAP' },
+    {
+      type: 'PendingExportCreated',
+      targetId: 'b7c1d9e2-0a3f-4c5d-8e6f-7a8b9c0d1e2f',
+      targetDescription: 'Corporate LDAP',
+    },
   ],
 };
 

@@ -13,9 +13,43 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const FIRST_NAMES = ['Jane', 'John', 'Amira', 'Lars', 'Mei', 'Carlos', 'Priya', 'Tomasz', 'Aoife', 'Kwame', 'Sofia', 'Yuki'];
-const LAST_NAMES = ['Smith', 'Doe', 'Haddad', 'Nilsson', 'Chen', 'García', 'Patel', 'Nowak', 'Murphy', 'Mensah', 'Rossi', 'Tanaka'];
-const GROUP_NAMES = ['Finance', 'Engineering', 'Sales EMEA', 'Helpdesk', 'Contractors', 'VPN Users', 'Payroll Admins'];
+const FIRST_NAMES = [
+  'Jane',
+  'John',
+  'Amira',
+  'Lars',
+  'Mei',
+  'Carlos',
+  'Priya',
+  'Tomasz',
+  'Aoife',
+  'Kwame',
+  'Sofia',
+  'Yuki',
+];
+const LAST_NAMES = [
+  'Smith',
+  'Doe',
+  'Haddad',
+  'Nilsson',
+  'Chen',
+  'García',
+  'Patel',
+  'Nowak',
+  'Murphy',
+  'Mensah',
+  'Rossi',
+  'Tanaka',
+];
+const GROUP_NAMES = [
+  'Finance',
+  'Engineering',
+  'Sales EMEA',
+  'Helpdesk',
+  'Contractors',
+  'VPN Users',
+  'Payroll Admins',
+];
 
 /** Change types of a synchronisation run, weighted as a typical run sees them. */
 const CHANGE_TYPE_WEIGHTS: Array<[ObjectChangeType, number]> = [
@@ -32,9 +66,15 @@ const CHANGE_TYPE_WEIGHTS: Array<[ObjectChangeType, number]> = [
 ];
 
 const ERROR_CASES: Array<[ErrorType, string]> = [
-  ['UnresolvedReference', "The manager attribute references 'uid=missing,ou=people' which is not in the connector space."],
+  [
+    'UnresolvedReference',
+    "The manager attribute references 'uid=missing,ou=people' which is not in the connector space.",
+  ],
   ['AmbiguousMatch', 'The object matched 2 metaverse objects on employeeId.'],
-  ['ExpressionEvaluationError', "Expression 'Split(displayName, \" \")[1]' failed: index was outside the bounds of the array."],
+  [
+    'ExpressionEvaluationError',
+    'Expression \'Split(displayName, " ")[1]\' failed: index was outside the bounds of the array.',
+  ],
   ['MissingExternalIdAttributeValue', 'The object has no value for its external id attribute objectGUID.'],
   ['DuplicateObject', 'Another object in this import has the same external id.'],
   ['UnhandledError', 'Object reference not set to an instance of an object.'],
@@ -59,7 +99,16 @@ function outcome(type: OutcomeType, extra: Partial<OutcomeInput> = {}): OutcomeI
 }
 
 function attributeFlows(count: number): OutcomeInput[] {
-  const attributes = ['displayName', 'mail', 'department', 'title', 'manager', 'telephoneNumber', 'givenName', 'sn'];
+  const attributes = [
+    'displayName',
+    'mail',
+    'department',
+    'title',
+    'manager',
+    'telephoneNumber',
+    'givenName',
+    'sn',
+  ];
   return Array.from({ length: count }, (_, index) =>
     outcome('AttributeFlow', { detailCount: 1, detailMessage: attributes[index % attributes.length] }),
   );
@@ -69,7 +118,11 @@ function attributeFlows(count: number): OutcomeInput[] {
 function outcomesFor(changeType: ObjectChangeType, random: () => number): OutcomeInput[] {
   switch (changeType) {
     case 'Projected':
-      return [outcome('Projected', { children: [...attributeFlows(1 + Math.floor(random() * 3)), outcome('PendingExportCreated')] })];
+      return [
+        outcome('Projected', {
+          children: [...attributeFlows(1 + Math.floor(random() * 3)), outcome('PendingExportCreated')],
+        }),
+      ];
     case 'Joined':
       return [outcome('Joined', { children: attributeFlows(1 + Math.floor(random() * 2)) })];
     case 'AttributeFlow':
@@ -82,7 +135,11 @@ function outcomesFor(changeType: ObjectChangeType, random: () => number): Outcom
       return [outcome('CsoDeleted'), outcome('DeletionDetected')];
     case 'Disconnected':
     case 'DisconnectedOutOfScope':
-      return [outcome(changeType, { children: [outcome('MvoDeleted', { children: [outcome('DeprovisionQueued')] })] })];
+      return [
+        outcome(changeType, {
+          children: [outcome('MvoDeleted', { children: [outcome('DeprovisionQueued')] })],
+        }),
+      ];
     case 'PendingExport':
       return [outcome('PendingExportCreated', { detailCount: 1 + Math.floor(random() * 5) })];
     default:
@@ -99,7 +156,9 @@ export function syntheticItem(index: number, random: () => number, errorRate: nu
   const displayName = isGroup
     ? `${pick(random, GROUP_NAMES)} ${index}`
     : `${pick(random, FIRST_NAMES)} ${pick(random, LAST_NAMES)}`;
-  const externalIdValue = isGroup ? `cn=group-${index},ou=groups,dc=example,dc=com` : `E${String(100000 + index)}`;
+  const externalIdValue = isGroup
+    ? `cn=group-${index},ou=groups,dc=example,dc=com`
+    : `E${String(100000 + index)}`;
   if (random() < errorRate) {
     const [errorType, errorMessage] = pick(random, ERROR_CASES);
     return {

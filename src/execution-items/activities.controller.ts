@@ -29,7 +29,10 @@ export class ActivitiesController {
   }
 
   @Get(':id/items')
-  listItems(@Param() { id }: ActivityIdParams, @Query() query: PageQuery): Promise<PageResponse<ExecutionItemResponse>> {
+  listItems(
+    @Param() { id }: ActivityIdParams,
+    @Query() query: PageQuery,
+  ): Promise<PageResponse<ExecutionItemResponse>> {
     return this.executionItems.listItems(id, query);
   }
 }

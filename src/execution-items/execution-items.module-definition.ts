@@ -12,6 +12,12 @@ export interface ExecutionItemsModuleOptions {
    * A name with dots (`realm_access.roles`) is read as a path when no claim has that exact name.
    */
   roleClaim?: string;
+  /**
+   * How appends write items: `copy` (COPY FROM STDIN, the fastest; PostgreSQL servers) or `insert`
+   * (one INSERT ... SELECT FROM unnest per batch; for PGlite behind pglite-socket, which does not
+   * carry COPY). Default `copy`.
+   */
+  appendMethod?: 'copy' | 'insert';
 }
 
 export type ResolvedExecutionItemsOptions = Required<ExecutionItemsModuleOptions>;
@@ -28,13 +34,21 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     maxPageSize: options.maxPageSize ?? 100,
     requiredRole: options.requiredRole ?? 'Administrator',
     roleClaim: options.roleClaim ?? 'role',
+    appendMethod: options.appendMethod ?? 'copy',
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
     throw new Error(`ExecutionItemsModule: maxPageSize must be a positive integer, got ${maxPageSize}`);
   }
   if (!Number.isSafeInteger(defaultPageSize) || defaultPageSize < 1 || defaultPageSize > maxPageSize) {
-    throw new Error(`ExecutionItemsModule: defaultPageSize must be an integer from 1 to maxPageSize, got ${defaultPageSize}`);
+    throw new Error(
+      `ExecutionItemsModule: defaultPageSize must be an integer from 1 to maxPageSize, got ${defaultPageSize}`,
+    );
+  }
+  if (resolved.appendMethod !== 'copy' && resolved.appendMethod !== 'insert') {
+    throw new Error(
+      `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
+    );
   }
   if (!resolved.requiredRole || !resolved.roleClaim) {
     throw new Error('ExecutionItemsModule: requiredRole and roleClaim must not be empty');

@@ -1,9 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, EntityManager } from 'typeorm';
+import { copyRow } from './copy-format';
 import type { CountsByKey } from './entities/activity.entity';
 import type { PreparedItem } from './new-items';
 import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType } from './vocabulary';
+
+/** The columns an append writes, in the order both write paths supply them. */
+const ITEM_COLUMNS =
+  'id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name, object_type, ' +
+  'outcome_summary, error_message, error_stack_trace, outcomes';
+
+/** Rows per chunk handed to the COPY stream. */
+const COPY_CHUNK_ROWS = 256;
 
 /** The list columns of an item, as PostgreSQL returns them. */
 export interface ExecutionItemRow {
@@ -44,8 +57,8 @@ export class ExecutionItemsQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Items `offset + 1 .. offset + limit` of a run, by their sequence numbers: an index range on
-   * (activity_id, sequence) at any depth. The activity row comes with them, so the count and the
+   * Items `offset + 1 .. offset + limit` of a run, by their sequence numbers: an index-only range
+   * scan on (activity_id, sequence), whose index carries the list columns, at any depth. The activity row comes with them, so the count and the
    * page are one snapshot. `null` when the activity does not exist.
    */
   async pageBySequence(activityId: string, offset: string, limit: number): Promise<ItemPage | null> {
@@ -56,7 +69,9 @@ export class ExecutionItemsQueries {
                 i.object_change_type, i.error_type, i.outcome_summary
            FROM activities a
            LEFT JOIN LATERAL (
-                SELECT * FROM execution_items i
+                SELECT i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
+                       i.object_change_type, i.error_type, i.outcome_summary
+                  FROM execution_items i
                  WHERE i.activity_id = a.id
                    AND i.sequence > $2::bigint AND i.sequence <= $2::bigint + $3::int
                  ORDER BY i.sequence
@@ -86,7 +101,51 @@ export class ExecutionItemsQueries {
     return rows[0] ?? null;
   }
 
-  /** Writes a batch in one statement, numbering it from `afterSequence + 1` in batch order. */
+  /**
+   * Writes a batch with `COPY ... FROM STDIN`, numbering it from `afterSequence + 1` in batch
+   * order. Rows are encoded as the database consumes them, so encoding and writing overlap.
+   */
+  async copyItems(
+    manager: EntityManager,
+    activityId: string,
+    afterSequence: number,
+    ids: string[],
+    items: PreparedItem[],
+  ): Promise<void> {
+    const client = (await manager.queryRunner!.connect()) as PoolClient;
+    const rows = function* () {
+      for (let start = 0; start < items.length; start += COPY_CHUNK_ROWS) {
+        let chunk = '';
+        for (let index = start; index < Math.min(start + COPY_CHUNK_ROWS, items.length); index++) {
+          const item = items[index];
+          chunk += copyRow([
+            ids[index],
+            activityId,
+            afterSequence + index + 1,
+            item.objectChangeType,
+            item.errorType,
+            item.externalIdValue,
+            item.displayName,
+            item.objectType,
+            item.outcomeSummary,
+            item.errorMessage,
+            item.errorStackTrace,
+            JSON.stringify(item.outcomes),
+          ]);
+        }
+        yield chunk;
+      }
+    };
+    await pipeline(
+      Readable.from(rows()),
+      client.query(copyFrom(`COPY execution_items (${ITEM_COLUMNS}) FROM STDIN`)),
+    );
+  }
+
+  /**
+   * Writes a batch in one `INSERT ... SELECT FROM unnest(...)` statement, for databases whose
+   * wire protocol lacks COPY FROM STDIN (PGlite behind pglite-socket).
+   */
   async insertItems(
     manager: EntityManager,
     activityId: string,
@@ -96,9 +155,7 @@ export class ExecutionItemsQueries {
   ): Promise<void> {
     const column = <K extends keyof PreparedItem>(key: K) => items.map((item) => item[key]);
     await manager.query(
-      `INSERT INTO execution_items
-              (id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name,
-               object_type, outcome_summary, error_message, error_stack_trace, outcomes)
+      `INSERT INTO execution_items (${ITEM_COLUMNS})
        SELECT u.id, $1, $2::int + u.ordinal, u.object_change_type, u.error_type, u.external_id_value,
               u.display_name, u.object_type, u.outcome_summary, u.error_message, u.error_stack_trace, u.outcomes
          FROM unnest($3::uuid[], $4::object_change_type[], $5::error_type[], $6::text[], $7::text[], $8::text[],

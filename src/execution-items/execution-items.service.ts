@@ -6,8 +6,11 @@ import { ApiError } from '../common/api-error';
 import { GUID_PATTERN } from '../common/validation';
 import { toActivityResponse, toExecutionItemResponse } from './dto/mappers';
 import type { ActivityResponse, AppendResult, ExecutionItemResponse, PageResponse } from './dto/responses';
-import { Activity, type CountsByKey } from './entities/activity.entity';
-import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.module-definition';
+import { Activity } from './entities/activity.entity';
+import {
+  EXECUTION_ITEMS_OPTIONS,
+  type ResolvedExecutionItemsOptions,
+} from './execution-items.module-definition';
 import { ExecutionItemsQueries, type LockedRun } from './execution-items.queries';
 import { prepareItems, type NewExecutionItem, type PreparedItem } from './new-items';
 import { clampPage, offsetOf, pagingFields } from './paging';
@@ -59,7 +62,11 @@ export class ExecutionItemsService {
    * One page of a run's items in processing order. `totalCount` is the run's counter, read in
    * the same statement as the page.
    */
-  async listItems(activityId: string, request: PageRequest = {}): Promise<PageResponse<ExecutionItemResponse>> {
+  async listItems(
+    activityId: string,
+    request: PageRequest = {},
+  ): Promise<PageResponse<ExecutionItemResponse>> {
+    assertActivityId(activityId);
     const window = clampPage(request.page, request.pageSize, this.options);
     const result = await this.queries.pageBySequence(activityId, offsetOf(window), window.pageSize);
     if (!result) throw activityNotFound(activityId);
@@ -68,6 +75,7 @@ export class ExecutionItemsService {
   }
 
   async getActivity(activityId: string): Promise<ActivityResponse> {
+    assertActivityId(activityId);
     const activity = await this.activities.findOneBy({ id: activityId });
     if (!activity) throw activityNotFound(activityId);
     return toActivityResponse(activity);
@@ -93,7 +101,12 @@ export class ExecutionItemsService {
     const problems: Record<string, string[]> = {};
     for (const key of ['connectedSystemName', 'runProfileName'] as const) {
       const value: unknown = request?.[key];
-      if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_NAME_LENGTH || value.includes('\u0000')) {
+      if (
+        typeof value !== 'string' ||
+        value.trim() === '' ||
+        value.length > MAX_NAME_LENGTH ||
+        value.includes('\u0000')
+      ) {
         problems[key] = [`must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`];
       }
     }
@@ -114,7 +127,8 @@ export class ExecutionItemsService {
     try {
       await this.activities.insert(activity);
     } catch (error) {
-      if (isUniqueViolation(error)) throw ApiError.badRequest(`An activity with ID ${activity.id} already exists.`);
+      if (isUniqueViolation(error))
+        throw ApiError.badRequest(`An activity with ID ${activity.id} already exists.`);
       throw error;
     }
     return this.getActivity(activity.id);
@@ -126,6 +140,7 @@ export class ExecutionItemsService {
    * the run's row; a batch that fails validation or the database writes nothing.
    */
   async appendItems(activityId: string, items: readonly NewExecutionItem[]): Promise<AppendResult> {
+    assertActivityId(activityId);
     const prepared = prepareItems(items);
     const ids = prepared.map(() => uuidv7());
     return this.dataSource.transaction(async (manager) => {
@@ -133,17 +148,33 @@ export class ExecutionItemsService {
       if (!run) throw activityNotFound(activityId);
       if (run.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, run.targetType);
       if (run.status !== 'InProgress') {
-        throw ApiError.badRequest(`Activity with ID ${activityId} is ${run.status}; items can only be added to a run in progress.`);
+        throw ApiError.badRequest(
+          `Activity with ID ${activityId} is ${run.status}; items can only be added to a run in progress.`,
+        );
       }
-      await this.queries.insertItems(manager, activityId, run.itemCount, ids, prepared);
+      if (this.options.appendMethod === 'copy') {
+        await this.queries.copyItems(manager, activityId, run.itemCount, ids, prepared);
+      } else {
+        await this.queries.insertItems(manager, activityId, run.itemCount, ids, prepared);
+      }
       const itemCount = run.itemCount + prepared.length;
       await manager.update(Activity, { id: activityId }, countersAfter(run, prepared));
-      return { activityId, itemIds: ids, firstSequence: run.itemCount + 1, lastSequence: itemCount, itemCount };
+      return {
+        activityId,
+        itemIds: ids,
+        firstSequence: run.itemCount + 1,
+        lastSequence: itemCount,
+        itemCount,
+      };
     });
   }
 
   /** Ends a run with its final status; no items can be appended afterwards. */
-  async completeRun(activityId: string, status: Exclude<ActivityStatus, 'InProgress'>): Promise<ActivityResponse> {
+  async completeRun(
+    activityId: string,
+    status: Exclude<ActivityStatus, 'InProgress'>,
+  ): Promise<ActivityResponse> {
+    assertActivityId(activityId);
     if (!isOneOf(FINAL_ACTIVITY_STATUSES, status)) {
       throw ApiError.validation({ status: [`must be one of ${FINAL_ACTIVITY_STATUSES.join(', ')}`] });
     }
@@ -151,10 +182,16 @@ export class ExecutionItemsService {
       .createQueryBuilder()
       .update()
       .set({ status, completed: () => 'now()' })
-      .where('id = :id AND status = :inProgress', { id: activityId, inProgress: 'InProgress' })
+      .where('id = :id AND status = :inProgress AND target_type = :runProfile', {
+        id: activityId,
+        inProgress: 'InProgress',
+        runProfile: RUN_PROFILE_TARGET_TYPE,
+      })
       .execute();
     if (result.affected === 0) {
       const activity = await this.getActivity(activityId);
+      if (activity.targetType !== RUN_PROFILE_TARGET_TYPE)
+        throw notARunProfile(activity.id, activity.targetType);
       throw ApiError.badRequest(`Activity with ID ${activity.id} is ${activity.status}, not InProgress.`);
     }
     return this.getActivity(activityId);
@@ -163,6 +200,13 @@ export class ExecutionItemsService {
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+}
+
+/** Ids come from other modules as well as from validated HTTP input: check them here too. */
+function assertActivityId(activityId: unknown): asserts activityId is string {
+  if (typeof activityId !== 'string' || !GUID_PATTERN.test(activityId)) {
+    throw ApiError.validation({ activityId: ['must be a GUID'] });
+  }
 }
 
 function activityNotFound(activityId: string): ApiError {
@@ -175,12 +219,12 @@ function notARunProfile(activityId: string, targetType: string): ApiError {
   );
 }
 
-/** The run's counters with a batch added. */
+/** The run's counters with a batch added. Maps, so that any object type name is just a key. */
 function countersAfter(run: LockedRun, items: readonly PreparedItem[]) {
-  const changeTypeCounts = { ...run.changeTypeCounts };
-  const errorTypeCounts = { ...run.errorTypeCounts };
-  const objectTypeCounts = { ...run.objectTypeCounts };
-  const outcomeTypeCounts = { ...run.outcomeTypeCounts };
+  const changeTypeCounts = new Map(Object.entries(run.changeTypeCounts));
+  const errorTypeCounts = new Map(Object.entries(run.errorTypeCounts));
+  const objectTypeCounts = new Map(Object.entries(run.objectTypeCounts));
+  const outcomeTypeCounts = new Map(Object.entries(run.outcomeTypeCounts));
   let errorItemCount = run.errorItemCount;
   for (const item of items) {
     increment(changeTypeCounts, item.objectChangeType);
@@ -194,13 +238,13 @@ function countersAfter(run: LockedRun, items: readonly PreparedItem[]) {
   return {
     itemCount: run.itemCount + items.length,
     errorItemCount,
-    changeTypeCounts,
-    errorTypeCounts,
-    objectTypeCounts,
-    outcomeTypeCounts,
+    changeTypeCounts: Object.fromEntries(changeTypeCounts),
+    errorTypeCounts: Object.fromEntries(errorTypeCounts),
+    objectTypeCounts: Object.fromEntries(objectTypeCounts),
+    outcomeTypeCounts: Object.fromEntries(outcomeTypeCounts),
   };
 }
 
-function increment(counts: CountsByKey, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

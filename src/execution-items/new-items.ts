@@ -100,17 +100,29 @@ function prepareItem(item: NewExecutionItem, path: string, problems: Problems): 
     problems.add(`${path}.errorType`, unknownValue(errorType, ERROR_TYPES));
   }
   const outcomes = item.outcomes ?? [];
-  const tree = Array.isArray(outcomes) ? prepareOutcomes(outcomes, `${path}.outcomes`, problems, 1, { nodes: 0 }) : [];
+  const tree = Array.isArray(outcomes)
+    ? prepareOutcomes(outcomes, `${path}.outcomes`, problems, 1, { nodes: 0 })
+    : [];
   if (!Array.isArray(outcomes)) problems.add(`${path}.outcomes`, 'must be an array');
   const outcomeCounts = countOutcomeNodes(tree);
   return {
     objectChangeType: item.objectChangeType,
-    externalIdValue: optionalText(item.externalIdValue, `${path}.externalIdValue`, TEXT_LIMITS.externalIdValue, problems),
+    externalIdValue: optionalText(
+      item.externalIdValue,
+      `${path}.externalIdValue`,
+      TEXT_LIMITS.externalIdValue,
+      problems,
+    ),
     displayName: optionalText(item.displayName, `${path}.displayName`, TEXT_LIMITS.displayName, problems),
     objectType: optionalText(item.objectType, `${path}.objectType`, TEXT_LIMITS.objectType, problems),
     errorType,
     errorMessage: optionalText(item.errorMessage, `${path}.errorMessage`, TEXT_LIMITS.errorMessage, problems),
-    errorStackTrace: optionalText(item.errorStackTrace, `${path}.errorStackTrace`, TEXT_LIMITS.errorStackTrace, problems),
+    errorStackTrace: optionalText(
+      item.errorStackTrace,
+      `${path}.errorStackTrace`,
+      TEXT_LIMITS.errorStackTrace,
+      problems,
+    ),
     outcomes: tree,
     outcomeSummary: formatOutcomeSummary(outcomeCounts),
     outcomeTypes: [...outcomeCounts.keys()],
@@ -131,12 +143,14 @@ function prepareOutcomes(
   return nodes.map((node, index) => {
     const at = `${path}[${index}]`;
     seen.nodes += 1;
-    if (seen.nodes === MAX_OUTCOME_NODES + 1) problems.add(at, `an item may have at most ${MAX_OUTCOME_NODES} outcomes`);
+    if (seen.nodes === MAX_OUTCOME_NODES + 1)
+      problems.add(at, `an item may have at most ${MAX_OUTCOME_NODES} outcomes`);
     if (typeof node !== 'object' || node === null) {
       problems.add(at, 'must be an object');
       return undefined as never;
     }
-    if (!isOneOf(OUTCOME_TYPES, node.type)) problems.add(`${at}.type`, unknownValue(node.type, OUTCOME_TYPES));
+    if (!isOneOf(OUTCOME_TYPES, node.type))
+      problems.add(`${at}.type`, unknownValue(node.type, OUTCOME_TYPES));
     const detailCount = node.detailCount ?? null;
     if (detailCount !== null && !(Number.isSafeInteger(detailCount) && detailCount >= 0)) {
       problems.add(`${at}.detailCount`, 'must be a non-negative integer');
@@ -146,7 +160,12 @@ function prepareOutcomes(
     return {
       type: node.type,
       detailCount,
-      detailMessage: optionalText(node.detailMessage, `${at}.detailMessage`, TEXT_LIMITS.detailMessage, problems),
+      detailMessage: optionalText(
+        node.detailMessage,
+        `${at}.detailMessage`,
+        TEXT_LIMITS.detailMessage,
+        problems,
+      ),
       targetId: optionalText(node.targetId, `${at}.targetId`, TEXT_LIMITS.targetId, problems),
       targetDescription: optionalText(
         node.targetDescription,
@@ -154,7 +173,9 @@ function prepareOutcomes(
         TEXT_LIMITS.targetDescription,
         problems,
       ),
-      children: Array.isArray(children) ? prepareOutcomes(children, `${at}.children`, problems, depth + 1, seen) : [],
+      children: Array.isArray(children)
+        ? prepareOutcomes(children, `${at}.children`, problems, depth + 1, seen)
+        : [],
     };
   });
 }
@@ -166,8 +187,9 @@ function optionalText(value: unknown, path: string, maxLength: number, problems:
     return null;
   }
   if (value.length > maxLength) problems.add(path, `must be at most ${maxLength} characters`);
-  // PostgreSQL text and jsonb cannot hold U+0000.
+  // PostgreSQL text and jsonb cannot hold U+0000, nor UTF-16 halves that encode no character.
   if (value.includes('\u0000')) problems.add(path, 'must not contain NUL characters');
+  if (!value.isWellFormed()) problems.add(path, 'must not contain unpaired surrogates');
   return value;
 }
 
@@ -189,6 +211,8 @@ class Problems {
     if (this.count === 0) return;
     const omitted = this.count - MAX_REPORTED_PROBLEMS;
     const error = ApiError.validation(this.errors, message);
-    throw omitted > 0 ? new ApiError(error.code, message, this.errors, `${omitted} more problems not listed.`) : error;
+    throw omitted > 0
+      ? new ApiError(error.code, message, this.errors, `${omitted} more problems not listed.`)
+      : error;
   }
 }

@@ -12,7 +12,9 @@ describe('summariseOutcomes', () => {
   });
 
   it('counts roots and descendants alike, in canonical order (the contract example)', () => {
-    const tree = [node('Projected', [node('PendingExportCreated'), node('AttributeFlow'), node('PendingExportCreated')])];
+    const tree = [
+      node('Projected', [node('PendingExportCreated'), node('AttributeFlow'), node('PendingExportCreated')]),
+    ];
     expect(summariseOutcomes(tree)).toBe('Projected:1,AttributeFlow:1,PendingExportCreated:2');
   });
 

@@ -10,11 +10,17 @@ export interface PageLimits {
 }
 
 /** page < 1 → 1; pageSize above the maximum → the maximum; pageSize < 1 (or absent) → the default. */
-export function clampPage(page: number | undefined, pageSize: number | undefined, limits: PageLimits): PageWindow {
+export function clampPage(
+  page: number | undefined,
+  pageSize: number | undefined,
+  limits: PageLimits,
+): PageWindow {
   return {
     page: page === undefined || page < 1 ? 1 : page,
     pageSize:
-      pageSize === undefined || pageSize < 1 ? limits.defaultPageSize : Math.min(pageSize, limits.maxPageSize),
+      pageSize === undefined || pageSize < 1
+        ? limits.defaultPageSize
+        : Math.min(pageSize, limits.maxPageSize),
   };
 }
 

@@ -1,6 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ApiError, ErrorCode } from '../common/api-error';
-import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.module-definition';
+import {
+  EXECUTION_ITEMS_OPTIONS,
+  type ResolvedExecutionItemsOptions,
+} from './execution-items.module-definition';
 
 /**
  * Lets a request through only when the authenticated principal holds the module's required role

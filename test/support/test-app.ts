@@ -29,7 +29,7 @@ export async function openTestDatabase(): Promise<OpenDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) return openDatabase({ kind: 'embedded', dataDir: IN_MEMORY });
   const server = await createServerDatabase(adminUrl);
-  return { url: server.url, poolSize: 5, close: server.drop };
+  return { kind: 'server', url: server.url, poolSize: 5, close: server.drop };
 }
 
 /** The real standalone app (Fastify, JWT with the test secret) on a test database. */
@@ -57,7 +57,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 }
 
 /** Creates an empty database beside the one `adminUrl` names. */
-export async function createServerDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createServerDatabase(
+  adminUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `ei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(adminUrl);

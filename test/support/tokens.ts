@@ -9,7 +9,9 @@ export const TEST_SECRET = 'e2e-test-secret-that-is-at-least-32-characters';
  */
 export function token(claims: Record<string, unknown> = {}, options: SignOptions = {}): string {
   const lifetime: SignOptions = 'exp' in claims ? {} : { expiresIn: '5m' };
-  const payload = Object.fromEntries(Object.entries({ sub: 'e2e-user', ...claims }).filter(([, value]) => value !== undefined));
+  const payload = Object.fromEntries(
+    Object.entries({ sub: 'e2e-user', ...claims }).filter(([, value]) => value !== undefined),
+  );
   return sign(payload, TEST_SECRET, { algorithm: 'HS256', ...lifetime, ...options });
 }
 

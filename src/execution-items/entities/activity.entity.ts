@@ -28,7 +28,12 @@ export class Activity {
   @Column({ type: 'timestamptz', nullable: true })
   completed: Date | null;
 
-  @Column({ name: 'target_type', type: 'enum', enum: ACTIVITY_TARGET_TYPES, enumName: 'activity_target_type' })
+  @Column({
+    name: 'target_type',
+    type: 'enum',
+    enum: ACTIVITY_TARGET_TYPES,
+    enumName: 'activity_target_type',
+  })
   targetType: ActivityTargetType;
 
   /** For a run profile: the run profile's name. */

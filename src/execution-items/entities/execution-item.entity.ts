@@ -1,5 +1,11 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
-import { ERROR_TYPES, OBJECT_CHANGE_TYPES, type ErrorType, type ObjectChangeType, type OutcomeType } from '../vocabulary';
+import {
+  ERROR_TYPES,
+  OBJECT_CHANGE_TYPES,
+  type ErrorType,
+  type ObjectChangeType,
+  type OutcomeType,
+} from '../vocabulary';
 import { Activity } from './activity.entity';
 
 /** One node of an item's outcome tree (contract §3). */
@@ -15,7 +21,8 @@ export interface OutcomeNode {
 /**
  * What one run did to one directory object. Immutable once written. `sequence` numbers the
  * items of a run densely from 1 in processing order, so page N is an index range on
- * (activity_id, sequence).
+ * (activity_id, sequence). That unique index also INCLUDEs the list columns (see the initial
+ * migration; TypeORM's decorators cannot say INCLUDE), so pages are index-only scans.
  */
 @Entity({ name: 'execution_items' })
 @Unique('execution_items_activity_sequence_key', ['activityId', 'sequence'])
@@ -33,7 +40,12 @@ export class ExecutionItem {
   @Column({ type: 'integer' })
   sequence: number;
 
-  @Column({ name: 'object_change_type', type: 'enum', enum: OBJECT_CHANGE_TYPES, enumName: 'object_change_type' })
+  @Column({
+    name: 'object_change_type',
+    type: 'enum',
+    enum: OBJECT_CHANGE_TYPES,
+    enumName: 'object_change_type',
+  })
   objectChangeType: ObjectChangeType;
 
   @Column({ name: 'error_type', type: 'enum', enum: ERROR_TYPES, enumName: 'error_type', nullable: true })

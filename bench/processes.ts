@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const PROJECT_ROOT = resolve(__dirname, '..');
+
+/** The last lines a child wrote, kept to explain a failure. */
+const OUTPUT_LINES_KEPT = 40;
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** Its stdout and stderr, last lines only. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+const running = new Set<Child>();
+
+/** Starts a child process that is killed on exit, error or interrupt of this process. */
+export function startChild(name: string, command: string, args: string[], options: SpawnOptions = {}): Child {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - OUTPUT_LINES_KEPT));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => resolveExit(code));
+    child.once('error', (error) => {
+      lines.push(`spawn failed: ${error.message}`);
+      resolveExit(-1);
+    });
+  });
+  const handle: Child = { name, process: child, output: () => lines.join('\n'), exited };
+  running.add(handle);
+  void exited.then(() => running.delete(handle));
+  return handle;
+}
+
+/** Node running a TypeScript file of this folder, compiled on the fly like `ts-node --transpile-only`. */
+export function nodeTypeScriptArgs(file: string, nodeFlags: string[] = []): string[] {
+  return [...nodeFlags, '-r', 'ts-node/register/transpile-only', resolve(__dirname, file)];
+}
+
+/** Stops a child: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 5000): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  child.process.kill('SIGTERM');
+  const exited = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)]);
+  if (!exited) {
+    child.process.kill('SIGKILL');
+    await child.exited;
+  }
+}
+
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => stopChild(child)));
+}
+
+/** Kills every child on the way out, also on SIGINT/SIGTERM and on a crash. */
+export function installCleanupHandlers(): void {
+  process.once('exit', () => {
+    for (const child of running) child.process.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal} received: stopping child processes\n`);
+      void stopAllChildren().finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Runs a child to completion and returns its stdout; rejects on a non-zero exit. */
+export async function runToCompletion(
+  name: string,
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+) {
+  const child = startChild(name, command, args, options);
+  let stdout = '';
+  child.process.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${child.output()}`);
+  return stdout;
+}
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function answersHttp(url: string): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const req = request(url, { method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolveAnswer(true);
+    });
+    req.once('error', () => resolveAnswer(false));
+    req.once('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Waits until the child answers HTTP on `url` (any status); fails if it exits first. */
+export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) {
+      throw new Error(
+        `${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`,
+      );
+    }
+    if (await answersHttp(url)) return;
+    await sleep(250);
+  }
+  throw new Error(`${child.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${child.output()}`);
+}
+
+/** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
+export function residentSetBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}

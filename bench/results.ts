@@ -1,0 +1,58 @@
+import type { LoadedDataset } from './dataset';
+import type { ServerFacts, TableSizes } from './database';
+import type { IngestionResult } from './ingestion';
+import type { PagePoint, PointLatency } from './latency';
+import type { LivePageSql, PagePlan } from './page-plans';
+import type { BenchSettings } from './settings';
+
+export interface RoundResult {
+  round: number;
+  plans: PagePlan[];
+  latency: PointLatency[];
+  throughputOrder: TargetName[];
+  throughput: ThroughputResult[];
+  ingestion: IngestionResult;
+}
+
+export interface Environment {
+  startedAt: Date;
+  cores: number;
+  cpuModel: string;
+  memoryBytes: number;
+  node: string;
+  postgres: ServerFacts;
+  gitCommit: string;
+  changedSourceFiles: number;
+}
+
+export interface BenchResult {
+  settings: BenchSettings;
+  environment: Environment;
+  finishedAt: Date;
+  databaseUrl: string;
+  databaseFresh: boolean;
+  dataset: LoadedDataset;
+  datasetProblems: string[];
+  sizes: TableSizes;
+  vacuumMs: number | null;
+  points: PagePoint[];
+  pageProblems: string[];
+  liveSql: LivePageSql;
+  explainedSql: string;
+  throughputPath: string;
+  rounds: RoundResult[];
+}
+
+export type TargetName = 'service' | 'baseline';
+
+export interface ThroughputResult {
+  target: TargetName;
+  requestsPerSecond: number;
+  requests2xx: number;
+  non2xx: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+}

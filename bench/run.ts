@@ -1,0 +1,227 @@
+/**
+ * The benchmark of the execution items service: `npm run bench` (full) or `npm run bench:smoke`.
+ * Loads a dataset with COPY, starts the built service and a minimal baseline server, measures
+ * page latency, throughput, ingestion and page-query buffers in interleaved rounds, and writes
+ * bench/results/latest.md (smoke: bench/results/smoke.md). Exits 0 even when a target is missed.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, relative } from 'node:path';
+import { loadDataset, verifyDataset, type LoadedDataset } from './dataset';
+import {
+  checkpoint,
+  prepareDatabase,
+  runMigrations,
+  serverFacts,
+  tableSizes,
+  vacuumAnalyze,
+} from './database';
+import { closeHttpAgents } from './http-client';
+import { runIngestionRound } from './ingestion';
+import { checkPages, measureLatency, pagePoints, type PagePoint } from './latency';
+import { explainPages, observeServicePageSql } from './page-plans';
+import { PAGE_SQL } from './page-query';
+import { PROJECT_ROOT, installCleanupHandlers, stopAllChildren } from './processes';
+import { renderReport, summaryRows, summaryTable } from './report';
+import type { BenchResult, Environment, RoundResult } from './results';
+import {
+  benchCredentials,
+  itemsPath,
+  startBaseline,
+  startService,
+  stopTargets,
+  type Credentials,
+  type HttpTarget,
+} from './servers';
+import { loadSettings, type BenchSettings } from './settings';
+import { measureThroughput, warmUp } from './throughput';
+
+const started = Date.now();
+
+function log(line: string): void {
+  const elapsed = Math.round((Date.now() - started) / 1000);
+  process.stdout.write(
+    `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${line}\n`,
+  );
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+async function describeEnvironment(databaseUrl: string): Promise<Environment> {
+  return {
+    startedAt: new Date(started),
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+    postgres: await serverFacts(databaseUrl),
+    gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    changedSourceFiles: git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length,
+  };
+}
+
+/** A deep page of the target run (three quarters in, pageSize 100): what throughput reads. */
+function throughputPath(dataset: LoadedDataset): string {
+  const lastPage = Math.ceil(dataset.target.items / 100);
+  return itemsPath(dataset.target.id, Math.ceil(lastPage * 0.75), 100);
+}
+
+async function measureRound(
+  round: number,
+  settings: BenchSettings,
+  context: {
+    url: string;
+    dataset: LoadedDataset;
+    targets: HttpTarget[];
+    credentials: Credentials;
+    points: PagePoint[];
+    sql: string;
+  },
+): Promise<RoundResult> {
+  const { url, dataset, targets, credentials, points, sql } = context;
+  log(`round ${round}: buffers of the page query`);
+  const plans = await explainPages(url, sql, dataset.target.id, points);
+
+  log(
+    `round ${round}: latency, ${settings.latency.requestsPerPoint} sequential requests per point and server`,
+  );
+  const latency = await measureLatency(
+    targets,
+    credentials.token,
+    dataset.target.id,
+    points,
+    settings.latency,
+  );
+
+  const throughputOrder = round % 2 === 1 ? targets : [...targets].reverse();
+  const throughput = [];
+  for (const target of throughputOrder) {
+    log(`round ${round}: throughput of the ${target.name}, ${settings.throughput.seconds} s`);
+    throughput.push(
+      await measureThroughput(target, throughputPath(dataset), credentials.token, settings.throughput),
+    );
+  }
+
+  log(`round ${round}: ingestion of ${settings.ingestion.items} items, appendItems vs COPY`);
+  const ingestion = await runIngestionRound(url, {
+    round,
+    items: settings.ingestion.items,
+    batchSize: settings.ingestion.batchSize,
+    errorRate: settings.dataset.errorRate,
+    seed: settings.dataset.seed + 1000 + round,
+  });
+  await checkpoint(url);
+  return {
+    round,
+    plans,
+    latency,
+    throughputOrder: throughputOrder.map((target) => target.name),
+    throughput,
+    ingestion,
+  };
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const settings = loadSettings(process.argv.slice(2));
+  log(`execution items benchmark, ${settings.mode} mode, ${settings.rounds} round(s)`);
+
+  const database = await prepareDatabase();
+  const environment = await describeEnvironment(database.url);
+  await runMigrations(database.url);
+  const items = settings.dataset.runs.reduce((sum, run) => sum + run.items, 0);
+  log(`loading ${items.toLocaleString('en-US')} items with COPY`);
+  const dataset = await loadDataset(database.url, settings.dataset, log);
+  if (dataset.loadMs !== null) log(`loaded in ${(dataset.loadMs / 1000).toFixed(1)} s; checking counters`);
+  const datasetProblems = await verifyDataset(database.url, dataset);
+  let vacuumMs: number | null = null;
+  if (dataset.loadMs !== null) {
+    log('VACUUM ANALYZE');
+    const vacuumStarted = Date.now();
+    await vacuumAnalyze(database.url);
+    vacuumMs = Date.now() - vacuumStarted;
+  }
+  const sizes = await tableSizes(database.url);
+
+  const credentials = benchCredentials(randomBytes(48).toString('base64url'));
+  log('starting the service (node dist/main) and the baseline');
+  const targets = await Promise.all([
+    startService(database.url, credentials),
+    startBaseline(database.url, credentials),
+  ]);
+  try {
+    const points = pagePoints(dataset.target.items);
+    const pageProblems = await checkPages(
+      targets,
+      credentials.token,
+      dataset.target.id,
+      points,
+      dataset.target.items,
+    );
+    for (const problem of pageProblems) log(`page check: ${problem}`);
+    log('warming up both servers');
+    for (const target of targets)
+      await warmUp(target, throughputPath(dataset), credentials.token, settings.throughput.warmupSeconds);
+    const liveSql = await observeServicePageSql(database.url);
+    const sql = liveSql.sql ?? PAGE_SQL;
+    const explainedSql = liveSql.sql
+      ? 'the SQL the service was seen running'
+      : "the baseline's copy of the SQL (the service's was not observed)";
+
+    const rounds: RoundResult[] = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      rounds.push(
+        await measureRound(round, settings, {
+          url: database.url,
+          dataset,
+          targets,
+          credentials,
+          points,
+          sql,
+        }),
+      );
+    }
+
+    const result: BenchResult = {
+      settings,
+      environment,
+      finishedAt: new Date(),
+      databaseUrl: database.url,
+      databaseFresh: database.fresh,
+      dataset,
+      datasetProblems,
+      sizes,
+      vacuumMs,
+      points,
+      pageProblems,
+      liveSql,
+      explainedSql,
+      throughputPath: throughputPath(dataset),
+      rounds,
+    };
+    mkdirSync(dirname(settings.reportPath), { recursive: true });
+    writeFileSync(settings.reportPath, renderReport(result));
+    process.stdout.write(`\n${summaryTable(summaryRows(result))}\n\n`);
+    log(`report written to ${relative(PROJECT_ROOT, settings.reportPath)}`);
+  } finally {
+    closeHttpAgents();
+    await stopTargets(targets);
+  }
+}
+
+main()
+  .catch(async (error: unknown) => {
+    process.stderr.write(
+      `\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  })
+  .finally(() => stopAllChildren());

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { sign } from 'jsonwebtoken';
+import {
+  PROJECT_ROOT,
+  freeLoopbackPort,
+  nodeTypeScriptArgs,
+  startChild,
+  stopChild,
+  waitForHttp,
+  type Child,
+} from './processes';
+import type { TargetName } from './results';
+
+export type { TargetName };
+
+/** A server under test: a child process answering HTTP on a loopback port. */
+export interface HttpTarget {
+  name: TargetName;
+  baseUrl: string;
+  child: Child;
+}
+
+export interface Credentials {
+  secret: string;
+  token: string;
+}
+
+/** A fresh HS256 secret and an administrator token for this bench run. */
+export function benchCredentials(secret: string): Credentials {
+  const token = sign({ sub: 'bench', role: 'Administrator' }, secret, {
+    algorithm: 'HS256',
+    expiresIn: '3h',
+  });
+  return { secret, token };
+}
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { PATH, HOME, LANG, TZ } = process.env;
+  return { PATH, HOME, LANG, TZ, ...extra };
+}
+
+/** The built service, `node dist/main`, in production mode without demo data. */
+export async function startService(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
+  const main = resolve(PROJECT_ROOT, 'dist/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const port = await freeLoopbackPort();
+  const child = startChild('service', process.execPath, [main], {
+    env: childEnv({
+      NODE_ENV: 'production',
+      DEMO_DATA: 'false',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '10',
+      AUTH_JWT_SECRET: credentials.secret,
+    }),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${baseUrl}/`);
+  return { name: 'service', baseUrl, child };
+}
+
+/** bench/baseline-server.ts: Fastify + pg Pool(10), same SQL, envelope and token check. */
+export async function startBaseline(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
+  const port = await freeLoopbackPort();
+  const child = startChild('baseline', process.execPath, nodeTypeScriptArgs('baseline-server.ts'), {
+    env: childEnv({
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      AUTH_JWT_SECRET: credentials.secret,
+    }),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${baseUrl}/`);
+  return { name: 'baseline', baseUrl, child };
+}
+
+export async function stopTargets(targets: HttpTarget[]): Promise<void> {
+  await Promise.all(targets.map((target) => stopChild(target.child)));
+}
+
+export function itemsPath(activityId: string, page: number, pageSize: number): string {
+  return `/api/v1/activities/${activityId}/items?page=${page}&pageSize=${pageSize}`;
+}
