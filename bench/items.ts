@@ -1,5 +1,5 @@
 import type { NewExecutionItem } from '../src/execution-items';
-import { copyLine } from './copy-text';
+import { copyField } from './copy-text';
 
 /**
  * Deterministic synthetic execution items, shaped like the service's own generator: users and
@@ -225,32 +225,22 @@ function pickChangeType(random: () => number) {
 /** The `index`-th object of a run (1-based); the same seed gives the same items. */
 export function syntheticItem(index: number, random: () => number, errorRate: number): BenchItem {
   const isGroup = random() < 0.1;
-  const base = {
-    externalIdValue: isGroup ? `cn=group-${index},ou=groups,dc=example,dc=com` : `E${100000 + index}`,
-    displayName: isGroup
-      ? `${pick(random, GROUP_NAMES)} ${index}`
-      : `${pick(random, FIRST_NAMES)} ${pick(random, LAST_NAMES)}`,
-    objectType: isGroup ? ('group' as const) : ('user' as const),
-  };
-  if (random() < errorRate) {
-    const error = pick(random, ERROR_CASES);
-    return {
-      ...base,
-      objectChangeType: 'NoChange',
-      errorType: error.type,
-      errorMessage: error.message,
-      errorStackTrace: error.stack,
-      outcomes: NO_OUTCOMES,
-    };
-  }
-  const changeType = pickChangeType(random);
+  const externalIdValue = isGroup ? `cn=group-${index},ou=groups,dc=example,dc=com` : `E${100000 + index}`;
+  const displayName = isGroup
+    ? `${pick(random, GROUP_NAMES)} ${index}`
+    : `${pick(random, FIRST_NAMES)} ${pick(random, LAST_NAMES)}`;
+  const objectType = isGroup ? 'group' : 'user';
+  const error = random() < errorRate ? pick(random, ERROR_CASES) : null;
+  const changeType = error ? null : pickChangeType(random);
   return {
-    ...base,
-    objectChangeType: changeType.type,
-    errorType: null,
-    errorMessage: null,
-    errorStackTrace: null,
-    outcomes: pick(random, changeType.trees),
+    objectChangeType: changeType ? changeType.type : 'NoChange',
+    errorType: error ? error.type : null,
+    externalIdValue,
+    displayName,
+    objectType,
+    errorMessage: error ? error.message : null,
+    errorStackTrace: error ? error.stack : null,
+    outcomes: changeType ? pick(random, changeType.trees) : NO_OUTCOMES,
   };
 }
 
@@ -274,20 +264,12 @@ export const ITEM_COPY_COLUMNS =
   'object_type, outcome_summary, error_message, error_stack_trace, outcomes';
 
 export function itemCopyLine(id: string, activityId: string, sequence: number, item: BenchItem): string {
-  return copyLine([
-    id,
-    activityId,
-    sequence,
-    item.objectChangeType,
-    item.errorType,
-    item.externalIdValue,
-    item.displayName,
-    item.objectType,
-    item.outcomes.summary,
-    item.errorMessage,
-    item.errorStackTrace,
-    item.outcomes.json,
-  ]);
+  return (
+    `${id}\t${activityId}\t${sequence}\t${item.objectChangeType}\t${copyField(item.errorType)}\t` +
+    `${copyField(item.externalIdValue)}\t${copyField(item.displayName)}\t${item.objectType}\t` +
+    `${copyField(item.outcomes.summary)}\t${copyField(item.errorMessage)}\t${copyField(item.errorStackTrace)}\t` +
+    `${copyField(item.outcomes.json)}\n`
+  );
 }
 
 type Counts = Record<string, number>;

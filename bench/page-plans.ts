@@ -43,6 +43,8 @@ export interface PagePlan {
   sharedRead: number;
   executionMs: number;
   parallel: boolean;
+  /** Heap visits of index-only scans (pages not all-visible). */
+  heapFetches: number;
   nodeTypes: string[];
 }
 
@@ -51,6 +53,7 @@ interface PlanNode {
   'Parallel Aware'?: boolean;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
+  'Heap Fetches'?: number;
   Plans?: PlanNode[];
 }
 
@@ -91,6 +94,7 @@ async function explainPage(
     sharedRead: top['Shared Read Blocks'] ?? 0,
     executionMs,
     parallel: nodes.some((node) => node['Node Type'].startsWith('Gather') || node['Parallel Aware'] === true),
+    heapFetches: nodes.reduce((sum, node) => sum + (node['Heap Fetches'] ?? 0), 0),
     nodeTypes: nodes.map((node) => node['Node Type']),
   };
 }

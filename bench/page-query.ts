@@ -9,7 +9,9 @@ export const PAGE_SQL = `SELECT a.target_type, a.item_count,
                 i.object_change_type, i.error_type, i.outcome_summary
            FROM activities a
            LEFT JOIN LATERAL (
-                SELECT * FROM execution_items i
+                SELECT i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
+                       i.object_change_type, i.error_type, i.outcome_summary
+                  FROM execution_items i
                  WHERE i.activity_id = a.id
                    AND i.sequence > $2::bigint AND i.sequence <= $2::bigint + $3::int
                  ORDER BY i.sequence

@@ -137,3 +137,23 @@ export function residentSetBytes(pid: number): number {
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]) * 1024;
 }
+
+function cpuTimes(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = fields[3] + fields[4];
+  return { busy: total - idle, total };
+}
+
+/** Share of all cores busy over `ms`, in percent: taken while the bench is idle, it is other load. */
+export async function machineBusyPercent(ms = 2000): Promise<number> {
+  const before = cpuTimes();
+  await sleep(ms);
+  const after = cpuTimes();
+  return (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
+}

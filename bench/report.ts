@@ -12,6 +12,8 @@ export interface SummaryRow {
 }
 
 const RSS_GROWTH_LIMIT = 0.1;
+/** Above this share of CPU used by others while the bench idles, the report warns about noise. */
+const BUSY_MACHINE_PERCENT = 15;
 
 function table(headers: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -162,7 +164,7 @@ function environmentSection(result: BenchResult): string {
   return [
     `- date: ${env.startedAt.toISOString()} (finished ${result.finishedAt.toISOString()}, ${seconds(result.finishedAt.getTime() - env.startedAt.getTime())})`,
     `- mode: ${settings.mode}, ${settings.rounds} round${settings.rounds > 1 ? 's' : ''}`,
-    `- machine: ${env.cores} cores (${env.cpuModel}), ${megabytes(env.memoryBytes)} RAM`,
+    `- machine: ${env.cores} cores (${env.cpuModel}), ${megabytes(env.memoryBytes)} RAM; CPU busy with other work before the start: ${fixed(env.otherLoadPercent, 0)}%, before each round: ${result.rounds.map((round) => `${fixed(round.otherLoadPercent, 0)}%`).join(', ')} (2 s samples of /proc/stat while the bench idled)`,
     `- Node ${env.node}; PostgreSQL ${env.postgres.version} (shared_buffers ${env.postgres.sharedBuffers}, max_parallel_workers_per_gather ${env.postgres.maxParallelWorkersPerGather}, jit ${env.postgres.jit})`,
     `- code: commit ${env.gitCommit}, ${env.changedSourceFiles} files under src/ changed or new in the working tree; service = \`node dist/main\` built by \`npm run build\` at the start of this run`,
   ].join('\n');
@@ -332,12 +334,24 @@ function buffersDetail(result: BenchResult): string {
       String(plan.sharedRead),
       String(plan.sharedHit + plan.sharedRead),
       fixed(plan.executionMs, 3),
+      String(plan.heapFetches),
       plan.parallel ? '**yes**' : 'no',
       plan.nodeTypes.join(' > '),
     ]),
   );
   return table(
-    ['round', 'pageSize', 'page', 'hit', 'read', 'total', 'exec ms', 'parallel', 'plan nodes (pre-order)'],
+    [
+      'round',
+      'pageSize',
+      'page',
+      'hit',
+      'read',
+      'total',
+      'exec ms',
+      'heap fetches',
+      'parallel',
+      'plan nodes (pre-order)',
+    ],
     rows,
   );
 }
@@ -364,6 +378,12 @@ function problemsSection(rows: SummaryRow[], result: BenchResult): string {
         ),
     ),
   ];
+  const busy = [result.environment.otherLoadPercent, ...result.rounds.map((round) => round.otherLoadPercent)];
+  if (Math.max(...busy) > BUSY_MACHINE_PERCENT) {
+    other.push(
+      `- the machine was busy with other work (up to ${fixed(Math.max(...busy), 0)}% CPU while the bench idled): absolute figures are noisy, ratios less so`,
+    );
+  }
   const all = [...missed, ...other];
   return all.length === 0 ? 'None: every target met and every check passed.' : all.join('\n');
 }

@@ -7,6 +7,8 @@ import type { BenchSettings } from './settings';
 
 export interface RoundResult {
   round: number;
+  /** CPU busy on the machine over 2 s before the round, while the bench itself was idle. */
+  otherLoadPercent: number;
   plans: PagePlan[];
   latency: PointLatency[];
   throughputOrder: TargetName[];
@@ -21,6 +23,8 @@ export interface Environment {
   memoryBytes: number;
   node: string;
   postgres: ServerFacts;
+  /** CPU busy on the machine over 2 s before the bench started anything. */
+  otherLoadPercent: number;
   gitCommit: string;
   changedSourceFiles: number;
 }

@@ -23,7 +23,7 @@ import { runIngestionRound } from './ingestion';
 import { checkPages, measureLatency, pagePoints, type PagePoint } from './latency';
 import { explainPages, observeServicePageSql } from './page-plans';
 import { PAGE_SQL } from './page-query';
-import { PROJECT_ROOT, installCleanupHandlers, stopAllChildren } from './processes';
+import { PROJECT_ROOT, installCleanupHandlers, machineBusyPercent, stopAllChildren } from './processes';
 import { renderReport, summaryRows, summaryTable } from './report';
 import type { BenchResult, Environment, RoundResult } from './results';
 import {
@@ -63,6 +63,7 @@ async function describeEnvironment(databaseUrl: string): Promise<Environment> {
     memoryBytes: totalmem(),
     node: process.version,
     postgres: await serverFacts(databaseUrl),
+    otherLoadPercent: await machineBusyPercent(),
     gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
     changedSourceFiles: git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length,
   };
@@ -87,7 +88,10 @@ async function measureRound(
   },
 ): Promise<RoundResult> {
   const { url, dataset, targets, credentials, points, sql } = context;
-  log(`round ${round}: buffers of the page query`);
+  const otherLoadPercent = await machineBusyPercent();
+  log(
+    `round ${round}: machine ${otherLoadPercent.toFixed(0)}% busy while the bench idles; buffers of the page query`,
+  );
   const plans = await explainPages(url, sql, dataset.target.id, points);
 
   log(
@@ -121,6 +125,7 @@ async function measureRound(
   await checkpoint(url);
   return {
     round,
+    otherLoadPercent,
     plans,
     latency,
     throughputOrder: throughputOrder.map((target) => target.name),

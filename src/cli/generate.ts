@@ -96,7 +96,8 @@ async function main(): Promise<void> {
         if (written % 100_000 < options.batchSize || written === options.items) {
           const seconds = (Date.now() - started) / 1000;
           process.stderr.write(
-            `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s)\n`,
+            `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s), ` +
+              `RSS ${Math.round(process.memoryUsage().rss / 1_000_000)} MB\n`,
           );
         }
       });
