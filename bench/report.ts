@@ -84,10 +84,11 @@ export function summaryRows(result: BenchResult): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const pageSize of [100, 25]) {
     const ratios = lastFirstRatios(result, pageSize);
+    const baseline = median(lastFirstRatios(result, pageSize, 'baseline'));
     const last = pointOf(result, pageSize, 'last');
     rows.push({
       what: `latency, last page (${thousands(last.page)}) / first page, pageSize ${pageSize}, service medians`,
-      measured: `${fixed(median(ratios))}${roundsText(ratios)}`,
+      measured: `${fixed(median(ratios))}${roundsText(ratios)}; baseline ${fixed(baseline)}`,
       target: '≤ 1.1',
       met: median(ratios) <= 1.1,
     });

@@ -381,9 +381,13 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       );
     });
 
-    it('stores the whole outcome tree in outcomes, every absent field as null', async () => {
+    it('stores the whole outcome tree in outcomes, in order, with only the node fields sent', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [PROJECTED, BROKEN]);
+      const withExtra = {
+        objectChangeType: 'Joined' as const,
+        outcomes: [{ type: 'Joined' as const, detailCount: 2, note: 'not a node field', children: [] }],
+      };
+      await t.service.appendItems(run.id, [PROJECTED, BROKEN, withExtra as NewExecutionItem]);
       const rows = await t.dataSource.query(
         'SELECT outcomes FROM execution_items WHERE activity_id = $1 ORDER BY sequence',
         [run.id],
@@ -393,40 +397,17 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
           outcomes: [
             {
               type: 'Projected',
-              detailCount: null,
               detailMessage: 'projected to a new person',
-              targetId: null,
-              targetDescription: null,
               children: [
-                {
-                  type: 'PendingExportCreated',
-                  detailCount: null,
-                  detailMessage: null,
-                  targetId: 'cs-ldap',
-                  targetDescription: 'LDAP',
-                  children: [],
-                },
-                {
-                  type: 'AttributeFlow',
-                  detailCount: 5,
-                  detailMessage: null,
-                  targetId: null,
-                  targetDescription: null,
-                  children: [],
-                },
-                {
-                  type: 'PendingExportCreated',
-                  detailCount: null,
-                  detailMessage: null,
-                  targetId: 'cs-scim',
-                  targetDescription: 'SCIM App',
-                  children: [],
-                },
+                { type: 'PendingExportCreated', targetId: 'cs-ldap', targetDescription: 'LDAP' },
+                { type: 'AttributeFlow', detailCount: 5 },
+                { type: 'PendingExportCreated', targetId: 'cs-scim', targetDescription: 'SCIM App' },
               ],
             },
           ],
         },
         { outcomes: [] },
+        { outcomes: [{ type: 'Joined', detailCount: 2, children: [] }] },
       ]);
     });
 

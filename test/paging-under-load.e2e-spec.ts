@@ -41,7 +41,11 @@ describe('paging while the engine appends', () => {
     ).body;
 
   it('sees every item exactly once, in order, and every page agrees with its totalCount', async () => {
-    const run = await t.service.startRun({ connectedSystemName: 'HR', runProfileName: 'Delta', runType: 'DeltaImport' });
+    const run = await t.service.startRun({
+      connectedSystemName: 'HR',
+      runProfileName: 'Delta',
+      runType: 'DeltaImport',
+    });
     const writtenIds: string[] = [];
     let writing = true;
     const writer = (async () => {
@@ -83,11 +87,17 @@ describe('paging while the engine appends', () => {
   it('keeps totalCount equal to the items stored after concurrent appends to several runs', async () => {
     const runs = await Promise.all(
       [1, 2, 3].map((n) =>
-        t.service.startRun({ connectedSystemName: `System ${n}`, runProfileName: 'Full', runType: 'FullImport' }),
+        t.service.startRun({
+          connectedSystemName: `System ${n}`,
+          runProfileName: 'Full',
+          runType: 'FullImport',
+        }),
       ),
     );
     await Promise.all(
-      runs.flatMap((run, n) => Array.from({ length: 4 + n }, (_, b) => t.service.appendItems(run.id, batch(b)))),
+      runs.flatMap((run, n) =>
+        Array.from({ length: 4 + n }, (_, b) => t.service.appendItems(run.id, batch(b))),
+      ),
     );
     for (const [n, run] of runs.entries()) {
       const body = await getPage(run.id, 1);

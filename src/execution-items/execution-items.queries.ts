@@ -130,7 +130,7 @@ export class ExecutionItemsQueries {
             item.outcomeSummary,
             item.errorMessage,
             item.errorStackTrace,
-            JSON.stringify(item.outcomes),
+            item.outcomesJson,
           ]);
         }
         yield chunk;
@@ -174,7 +174,7 @@ export class ExecutionItemsQueries {
         column('outcomeSummary'),
         column('errorMessage'),
         column('errorStackTrace'),
-        items.map((item) => JSON.stringify(item.outcomes)),
+        column('outcomesJson'),
       ],
     );
   }

@@ -1,6 +1,6 @@
 import { ApiError, type ValidationErrors } from '../common/api-error';
 import type { OutcomeNode } from './entities/execution-item.entity';
-import { countOutcomeNodes, formatOutcomeSummary } from './outcomes';
+import { formatOutcomeSummary } from './outcomes';
 import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
@@ -12,14 +12,7 @@ import {
 } from './vocabulary';
 
 /** One node of an outcome tree as the sync engine reports it. */
-export interface OutcomeInput {
-  type: OutcomeType;
-  detailCount?: number | null;
-  detailMessage?: string | null;
-  targetId?: string | null;
-  targetDescription?: string | null;
-  children?: OutcomeInput[];
-}
+export type OutcomeInput = OutcomeNode;
 
 /** What the sync engine reports for one object it processed. */
 export interface NewExecutionItem {
@@ -33,7 +26,7 @@ export interface NewExecutionItem {
   outcomes?: OutcomeInput[];
 }
 
-/** An item checked and normalised for storage; `outcomeSummary` derived from the tree. */
+/** An item checked and ready for storage; `outcomeSummary` derived from the tree. */
 export interface PreparedItem {
   objectChangeType: ObjectChangeType;
   externalIdValue: string | null;
@@ -42,7 +35,8 @@ export interface PreparedItem {
   errorType: ErrorType | null;
   errorMessage: string | null;
   errorStackTrace: string | null;
-  outcomes: OutcomeNode[];
+  /** The outcome tree as stored: only the node fields of `OutcomeInput`, absent ones left out. */
+  outcomesJson: string;
   outcomeSummary: string | null;
   /** The distinct outcome types anywhere in the tree. */
   outcomeTypes: OutcomeType[];
@@ -64,6 +58,16 @@ export const TEXT_LIMITS = {
 const MAX_OUTCOME_DEPTH = 16;
 const MAX_OUTCOME_NODES = 1000;
 
+/** The fields of an outcome node that are stored; anything else the caller sent is dropped. */
+const OUTCOME_NODE_FIELDS = [
+  'type',
+  'detailCount',
+  'detailMessage',
+  'targetId',
+  'targetDescription',
+  'children',
+];
+
 /** Reports at most this many problems; a batch with more is wrong in the same way throughout. */
 const MAX_REPORTED_PROBLEMS = 20;
 
@@ -82,105 +86,110 @@ export function prepareItems(items: readonly NewExecutionItem[]): PreparedItem[]
       'The batch is not valid.',
     );
   }
-  const prepared = items.map((item, index) => prepareItem(item, `items[${index}]`, problems));
+  const prepared = items.map((item, index) => prepareItem(item, () => `items[${index}]`, problems));
   problems.throwIfAny('The batch is not valid; nothing was written.');
   return prepared;
 }
 
-function prepareItem(item: NewExecutionItem, path: string, problems: Problems): PreparedItem {
+/** A field's path in the batch (`items[3].outcomes[0].type`), built only when it is reported. */
+type PathOf = () => string;
+
+function prepareItem(item: NewExecutionItem, path: PathOf, problems: Problems): PreparedItem {
+  const at =
+    (field: string): PathOf =>
+    () =>
+      `${path()}.${field}`;
   if (typeof item !== 'object' || item === null) {
     problems.add(path, 'must be an object');
     return undefined as never;
   }
   if (!isOneOf(OBJECT_CHANGE_TYPES, item.objectChangeType)) {
-    problems.add(`${path}.objectChangeType`, unknownValue(item.objectChangeType, OBJECT_CHANGE_TYPES));
+    problems.add(at('objectChangeType'), unknownValue(item.objectChangeType, OBJECT_CHANGE_TYPES));
   }
   const errorType = item.errorType ?? null;
   if (errorType !== null && !isOneOf(ERROR_TYPES, errorType)) {
-    problems.add(`${path}.errorType`, unknownValue(errorType, ERROR_TYPES));
+    problems.add(at('errorType'), unknownValue(errorType, ERROR_TYPES));
   }
   const outcomes = item.outcomes ?? [];
-  const tree = Array.isArray(outcomes)
-    ? prepareOutcomes(outcomes, `${path}.outcomes`, problems, 1, { nodes: 0 })
-    : [];
-  if (!Array.isArray(outcomes)) problems.add(`${path}.outcomes`, 'must be an array');
-  const outcomeCounts = countOutcomeNodes(tree);
+  const outcomeCounts = new Map<OutcomeType, number>();
+  if (Array.isArray(outcomes)) {
+    checkOutcomes(outcomes, at('outcomes'), problems, { depth: 1, nodes: 0, counts: outcomeCounts });
+  } else {
+    problems.add(at('outcomes'), 'must be an array');
+  }
   return {
     objectChangeType: item.objectChangeType,
     externalIdValue: optionalText(
       item.externalIdValue,
-      `${path}.externalIdValue`,
+      at('externalIdValue'),
       TEXT_LIMITS.externalIdValue,
       problems,
     ),
-    displayName: optionalText(item.displayName, `${path}.displayName`, TEXT_LIMITS.displayName, problems),
-    objectType: optionalText(item.objectType, `${path}.objectType`, TEXT_LIMITS.objectType, problems),
+    displayName: optionalText(item.displayName, at('displayName'), TEXT_LIMITS.displayName, problems),
+    objectType: optionalText(item.objectType, at('objectType'), TEXT_LIMITS.objectType, problems),
     errorType,
-    errorMessage: optionalText(item.errorMessage, `${path}.errorMessage`, TEXT_LIMITS.errorMessage, problems),
+    errorMessage: optionalText(item.errorMessage, at('errorMessage'), TEXT_LIMITS.errorMessage, problems),
     errorStackTrace: optionalText(
       item.errorStackTrace,
-      `${path}.errorStackTrace`,
+      at('errorStackTrace'),
       TEXT_LIMITS.errorStackTrace,
       problems,
     ),
-    outcomes: tree,
+    outcomesJson: JSON.stringify(Array.isArray(outcomes) ? outcomes : [], OUTCOME_NODE_FIELDS),
     outcomeSummary: formatOutcomeSummary(outcomeCounts),
     outcomeTypes: [...outcomeCounts.keys()],
   };
 }
 
-function prepareOutcomes(
+/** Checks an outcome tree in place, counting its nodes by type as it goes. */
+function checkOutcomes(
   nodes: readonly OutcomeInput[],
-  path: string,
+  path: PathOf,
   problems: Problems,
-  depth: number,
-  seen: { nodes: number },
-): OutcomeNode[] {
-  if (depth > MAX_OUTCOME_DEPTH && nodes.length > 0) {
+  walk: { depth: number; nodes: number; counts: Map<OutcomeType, number> },
+): void {
+  if (walk.depth > MAX_OUTCOME_DEPTH && nodes.length > 0) {
     problems.add(path, `outcome trees may be at most ${MAX_OUTCOME_DEPTH} levels deep`);
-    return [];
+    return;
   }
-  return nodes.map((node, index) => {
-    const at = `${path}[${index}]`;
-    seen.nodes += 1;
-    if (seen.nodes === MAX_OUTCOME_NODES + 1)
-      problems.add(at, `an item may have at most ${MAX_OUTCOME_NODES} outcomes`);
-    if (typeof node !== 'object' || node === null) {
-      problems.add(at, 'must be an object');
-      return undefined as never;
+  nodes.forEach((node, index) => {
+    const nodePath: PathOf = () => `${path()}[${index}]`;
+    const at =
+      (field: string): PathOf =>
+      () =>
+        `${nodePath()}.${field}`;
+    walk.nodes += 1;
+    if (walk.nodes === MAX_OUTCOME_NODES + 1) {
+      problems.add(nodePath, `an item may have at most ${MAX_OUTCOME_NODES} outcomes`);
     }
-    if (!isOneOf(OUTCOME_TYPES, node.type))
-      problems.add(`${at}.type`, unknownValue(node.type, OUTCOME_TYPES));
+    if (typeof node !== 'object' || node === null) {
+      problems.add(nodePath, 'must be an object');
+      return;
+    }
+    if (isOneOf(OUTCOME_TYPES, node.type)) {
+      walk.counts.set(node.type, (walk.counts.get(node.type) ?? 0) + 1);
+    } else {
+      problems.add(at('type'), unknownValue(node.type, OUTCOME_TYPES));
+    }
     const detailCount = node.detailCount ?? null;
     if (detailCount !== null && !(Number.isSafeInteger(detailCount) && detailCount >= 0)) {
-      problems.add(`${at}.detailCount`, 'must be a non-negative integer');
+      problems.add(at('detailCount'), 'must be a non-negative integer');
     }
+    optionalText(node.detailMessage, at('detailMessage'), TEXT_LIMITS.detailMessage, problems);
+    optionalText(node.targetId, at('targetId'), TEXT_LIMITS.targetId, problems);
+    optionalText(node.targetDescription, at('targetDescription'), TEXT_LIMITS.targetDescription, problems);
     const children = node.children ?? [];
-    if (!Array.isArray(children)) problems.add(`${at}.children`, 'must be an array');
-    return {
-      type: node.type,
-      detailCount,
-      detailMessage: optionalText(
-        node.detailMessage,
-        `${at}.detailMessage`,
-        TEXT_LIMITS.detailMessage,
-        problems,
-      ),
-      targetId: optionalText(node.targetId, `${at}.targetId`, TEXT_LIMITS.targetId, problems),
-      targetDescription: optionalText(
-        node.targetDescription,
-        `${at}.targetDescription`,
-        TEXT_LIMITS.targetDescription,
-        problems,
-      ),
-      children: Array.isArray(children)
-        ? prepareOutcomes(children, `${at}.children`, problems, depth + 1, seen)
-        : [],
-    };
+    if (Array.isArray(children)) {
+      walk.depth += 1;
+      checkOutcomes(children, at('children'), problems, walk);
+      walk.depth -= 1;
+    } else {
+      problems.add(at('children'), 'must be an array');
+    }
   });
 }
 
-function optionalText(value: unknown, path: string, maxLength: number, problems: Problems): string | null {
+function optionalText(value: unknown, path: PathOf, maxLength: number, problems: Problems): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') {
     problems.add(path, 'must be a string or null');
@@ -201,10 +210,10 @@ class Problems {
   private readonly errors: ValidationErrors = {};
   private count = 0;
 
-  add(path: string, message: string): void {
+  add(path: PathOf, message: string): void {
     this.count += 1;
     if (this.count > MAX_REPORTED_PROBLEMS) return;
-    (this.errors[path] ??= []).push(message);
+    (this.errors[path()] ??= []).push(message);
   }
 
   throwIfAny(message: string): void {

@@ -8,14 +8,17 @@ import {
 } from '../vocabulary';
 import { Activity } from './activity.entity';
 
-/** One node of an item's outcome tree (contract §3). */
+/**
+ * One node of an item's outcome tree (contract §3), as the engine sends it and as it is stored:
+ * an absent field means null, and children keep their order.
+ */
 export interface OutcomeNode {
   type: OutcomeType;
-  detailCount: number | null;
-  detailMessage: string | null;
-  targetId: string | null;
-  targetDescription: string | null;
-  children: OutcomeNode[];
+  detailCount?: number | null;
+  detailMessage?: string | null;
+  targetId?: string | null;
+  targetDescription?: string | null;
+  children?: OutcomeNode[];
 }
 
 /**
