@@ -831,6 +831,28 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
     });
   });
 
+  it('rejects a large batch whose bad item comes late, writes none of it, and appends the next batch', async () => {
+    const run = await startRun();
+    const items: NewExecutionItem[] = Array.from({ length: 3000 }, (_, index) => ({
+      objectChangeType: 'Add',
+      displayName: `User ${index}`,
+    }));
+    items[2900] = { objectChangeType: 'Teleported' as never, displayName: 'late' };
+    await expect(t.service.appendItems(run.id, items)).rejects.toMatchObject({
+      code: 'VALIDATION_ERROR',
+      validationErrors: {
+        'items[2900].objectChangeType': [expect.stringContaining('unknown value "Teleported"')],
+      },
+    });
+    expect(
+      await t.dataSource.query('SELECT count(*)::int AS n FROM execution_items WHERE activity_id = $1', [
+        run.id,
+      ]),
+    ).toEqual([{ n: 0 }]);
+    const appended = await t.service.appendItems(run.id, items.slice(0, 2900));
+    expect(appended).toMatchObject({ firstSequence: 1, lastSequence: 2900, itemCount: 2900 });
+  });
+
   describe('inputs that once slipped through', () => {
     it('counts object types named like Object.prototype members', async () => {
       const run = await startRun();

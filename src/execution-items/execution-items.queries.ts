@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
 import { copyRow } from './copy-format';
 import type { CountsByKey } from './entities/activity.entity';
 import type { PreparedItem } from './new-items';
@@ -14,6 +15,12 @@ import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType } 
 const ITEM_COLUMNS =
   'id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name, object_type, ' +
   'outcome_summary, error_message, error_stack_trace, outcomes';
+
+/** The items an append wrote, in order, with the ids it gave them. */
+export interface WrittenItems {
+  ids: string[];
+  items: PreparedItem[];
+}
 
 /** Rows per chunk handed to the COPY stream. */
 const COPY_CHUNK_ROWS = 256;
@@ -104,44 +111,50 @@ export class ExecutionItemsQueries {
   }
 
   /**
-   * Writes a batch with `COPY ... FROM STDIN`, numbering it from `afterSequence + 1` in batch
-   * order. Rows are encoded as the database consumes them, so encoding and writing overlap.
+   * Writes a batch with `COPY ... FROM STDIN`, numbering it from `afterSequence + 1` in order.
+   * Items are encoded as the database consumes them, so preparing, encoding and writing overlap;
+   * an error from `items` aborts the COPY. Returns what was written, with the new ids.
    */
   async copyItems(
     manager: EntityManager,
     activityId: string,
     afterSequence: number,
-    ids: string[],
-    items: PreparedItem[],
-  ): Promise<void> {
+    items: Iterable<PreparedItem>,
+  ): Promise<WrittenItems> {
     const client = (await manager.queryRunner!.connect()) as PoolClient;
-    const rows = function* () {
-      for (let start = 0; start < items.length; start += COPY_CHUNK_ROWS) {
-        let chunk = '';
-        for (let index = start; index < Math.min(start + COPY_CHUNK_ROWS, items.length); index++) {
-          const item = items[index];
-          chunk += copyRow([
-            ids[index],
-            activityId,
-            afterSequence + index + 1,
-            item.objectChangeType,
-            item.errorType,
-            item.externalIdValue,
-            item.displayName,
-            item.objectType,
-            item.outcomeSummary,
-            item.errorMessage,
-            item.errorStackTrace,
-            item.outcomesJson,
-          ]);
+    const written: WrittenItems = { ids: [], items: [] };
+    const chunks = function* () {
+      let chunk = '';
+      for (const item of items) {
+        const id = uuidv7();
+        written.ids.push(id);
+        written.items.push(item);
+        chunk += copyRow([
+          id,
+          activityId,
+          afterSequence + written.ids.length,
+          item.objectChangeType,
+          item.errorType,
+          item.externalIdValue,
+          item.displayName,
+          item.objectType,
+          item.outcomeSummary,
+          item.errorMessage,
+          item.errorStackTrace,
+          item.outcomesJson,
+        ]);
+        if (written.ids.length % COPY_CHUNK_ROWS === 0) {
+          yield chunk;
+          chunk = '';
         }
-        yield chunk;
       }
+      if (chunk) yield chunk;
     };
     await pipeline(
-      Readable.from(rows()),
+      Readable.from(chunks()),
       client.query(copyFrom(`COPY execution_items (${ITEM_COLUMNS}) FROM STDIN`)),
     );
+    return written;
   }
 
   /**
@@ -152,9 +165,9 @@ export class ExecutionItemsQueries {
     manager: EntityManager,
     activityId: string,
     afterSequence: number,
-    ids: string[],
     items: PreparedItem[],
-  ): Promise<void> {
+  ): Promise<WrittenItems> {
+    const ids = items.map(() => uuidv7());
     const column = <K extends keyof PreparedItem>(key: K) => items.map((item) => item[key]);
     await manager.query(
       `INSERT INTO execution_items (${ITEM_COLUMNS})
@@ -179,5 +192,6 @@ export class ExecutionItemsQueries {
         column('outcomesJson'),
       ],
     );
+    return { ids, items };
   }
 }

@@ -12,7 +12,13 @@ import {
   type ResolvedExecutionItemsOptions,
 } from './execution-items.module-definition';
 import { ExecutionItemsQueries, type LockedRun } from './execution-items.queries';
-import { prepareItems, type NewExecutionItem, type PreparedItem } from './new-items';
+import {
+  checkBatchSize,
+  prepareEach,
+  prepareItems,
+  type NewExecutionItem,
+  type PreparedItem,
+} from './new-items';
 import { clampPage, offsetOf, pagingFields } from './paging';
 import {
   FINAL_ACTIVITY_STATUSES,
@@ -141,8 +147,7 @@ export class ExecutionItemsService {
    */
   async appendItems(activityId: string, items: readonly NewExecutionItem[]): Promise<AppendResult> {
     assertActivityId(activityId);
-    const prepared = prepareItems(items);
-    const ids = prepared.map(() => uuidv7());
+    checkBatchSize(items);
     return this.dataSource.transaction(async (manager) => {
       const run = await this.queries.lockRun(manager, activityId);
       if (!run) throw activityNotFound(activityId);
@@ -152,16 +157,15 @@ export class ExecutionItemsService {
           `Activity with ID ${activityId} is ${run.status}; items can only be added to a run in progress.`,
         );
       }
-      if (this.options.appendMethod === 'copy') {
-        await this.queries.copyItems(manager, activityId, run.itemCount, ids, prepared);
-      } else {
-        await this.queries.insertItems(manager, activityId, run.itemCount, ids, prepared);
-      }
-      const itemCount = run.itemCount + prepared.length;
-      await manager.update(Activity, { id: activityId }, countersAfter(run, prepared));
+      const written =
+        this.options.appendMethod === 'copy'
+          ? await this.queries.copyItems(manager, activityId, run.itemCount, prepareEach(items))
+          : await this.queries.insertItems(manager, activityId, run.itemCount, prepareItems(items));
+      const itemCount = run.itemCount + written.items.length;
+      await manager.update(Activity, { id: activityId }, countersAfter(run, written.items));
       return {
         activityId,
-        itemIds: ids,
+        itemIds: written.ids,
         firstSequence: run.itemCount + 1,
         lastSequence: itemCount,
         itemCount,

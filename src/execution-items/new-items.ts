@@ -71,12 +71,8 @@ const OUTCOME_NODE_FIELDS = [
 /** Reports at most this many problems; a batch with more is wrong in the same way throughout. */
 const MAX_REPORTED_PROBLEMS = 20;
 
-/**
- * Checks a batch from the engine and prepares it for storage, or throws one `VALIDATION_ERROR`
- * naming each bad field as `items[i].field`. Nothing of a rejected batch is written.
- */
-export function prepareItems(items: readonly NewExecutionItem[]): PreparedItem[] {
-  const problems = new Problems();
+/** Rejects an empty batch, or one too large to write in one transaction. */
+export function checkBatchSize(items: readonly NewExecutionItem[]): void {
   if (!Array.isArray(items) || items.length === 0) {
     throw ApiError.validation({ items: ['must be a non-empty array'] }, 'The batch is not valid.');
   }
@@ -86,9 +82,30 @@ export function prepareItems(items: readonly NewExecutionItem[]): PreparedItem[]
       'The batch is not valid.',
     );
   }
-  const prepared = items.map((item, index) => prepareItem(item, () => `items[${index}]`, problems));
+}
+
+/**
+ * Checks a batch from the engine and prepares it for storage, or throws one `VALIDATION_ERROR`
+ * naming each bad field as `items[i].field`. Nothing of a rejected batch is written.
+ */
+export function prepareItems(items: readonly NewExecutionItem[]): PreparedItem[] {
+  checkBatchSize(items);
+  return [...prepareEach(items)];
+}
+
+/**
+ * Prepares a batch (already through `checkBatchSize`) one item at a time, so that a writer can
+ * encode and send items while later ones are still being checked. After the first bad item it
+ * yields nothing more but checks the rest, then throws one `VALIDATION_ERROR` for all of them;
+ * the writer's transaction must then roll back.
+ */
+export function* prepareEach(items: readonly NewExecutionItem[]): Generator<PreparedItem> {
+  const problems = new Problems();
+  for (let index = 0; index < items.length; index++) {
+    const prepared = prepareItem(items[index], () => `items[${index}]`, problems);
+    if (problems.none) yield prepared;
+  }
   problems.throwIfAny('The batch is not valid; nothing was written.');
-  return prepared;
 }
 
 /** A field's path in the batch (`items[3].outcomes[0].type`), built only when it is reported. */
@@ -209,6 +226,10 @@ function unknownValue(value: unknown, accepted: readonly string[]): string {
 class Problems {
   private readonly errors: ValidationErrors = {};
   private count = 0;
+
+  get none(): boolean {
+    return this.count === 0;
+  }
 
   add(path: PathOf, message: string): void {
     this.count += 1;
