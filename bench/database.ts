@@ -97,3 +97,44 @@ export async function tableSizes(url: string): Promise<TableSizes> {
     return { itemRows: Number(rows[0].rows), itemsTable: rows[0].heap, itemsIndexes: rows[0].indexes };
   });
 }
+
+export interface IndexStats {
+  name: string;
+  size: string;
+  leafPages: number;
+  avgLeafDensity: number;
+  entriesPerLeaf: number;
+}
+
+/**
+ * Leaf pages and density of each index of execution_items (pgstattuple's pgstatindex). The
+ * extension is created only in a database the bench made itself; otherwise, none reported.
+ */
+export async function itemIndexStats(url: string, fresh: boolean): Promise<IndexStats[]> {
+  if (!fresh) return [];
+  return withClient(url, async (client) => {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+    const { rows } = await client.query<{
+      name: string;
+      size: string;
+      leaf_pages: string;
+      density: number;
+      entries: string;
+    }>(
+      `SELECT s.indexrelname AS name, pg_size_pretty(pg_relation_size(s.indexrelid)) AS size,
+              st.leaf_pages, st.avg_leaf_density AS density, c.reltuples::bigint AS entries
+         FROM pg_stat_user_indexes s
+         JOIN pg_class c ON c.oid = s.indexrelid
+         CROSS JOIN LATERAL pgstatindex(s.indexrelid::regclass) st
+        WHERE s.relname = 'execution_items'
+        ORDER BY s.indexrelname`,
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      size: row.size,
+      leafPages: Number(row.leaf_pages),
+      avgLeafDensity: row.density,
+      entriesPerLeaf: Number(row.entries) / Math.max(1, Number(row.leaf_pages)),
+    }));
+  });
+}

@@ -180,6 +180,9 @@ export async function loadDataset(
     if (existing !== null)
       throw new Error(`the target run ${ids[0]} exists with ${existing} items: use a fresh database`);
 
+    log(
+      `loading ${plan.runs.reduce((sum, run) => sum + run.items, 0).toLocaleString('en-US')} items with COPY`,
+    );
     const started = Date.now();
     const cursors: RunCursor[] = plan.runs.map((run, index) => ({
       id: ids[index],

@@ -166,6 +166,17 @@ async function copyDirectly(
   }
 }
 
+/** Writes out dirty buffers, so each method starts without the other's pages left to flush. */
+async function checkpoint(url: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
+
 async function compareRuns(url: string, serviceRun: string, copyRun: string) {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -214,6 +225,7 @@ async function main(): Promise<void> {
     const newItems = items.map(toNewExecutionItem);
     const results: MethodResult[] = [];
     for (const method of request.order) {
+      await checkpoint(database.url);
       results.push(
         method === 'service'
           ? await appendThroughService(service, request, newItems)

@@ -32,14 +32,12 @@ const OUTCOME_ORDER = [
 ] as const;
 type OutcomeType = (typeof OUTCOME_ORDER)[number];
 
-/** An outcome node as the service stores it: every field present. */
+/** An outcome node as a sync engine reports it and the service stores it: absent fields left out. */
 interface StoredOutcome {
   type: OutcomeType;
-  detailCount: number | null;
-  detailMessage: string | null;
-  targetId: string | null;
-  targetDescription: string | null;
-  children: StoredOutcome[];
+  detailCount?: number;
+  detailMessage?: string;
+  children?: StoredOutcome[];
 }
 
 /** An outcome tree with what the service derives from it, computed once. */
@@ -74,15 +72,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function node(type: OutcomeType, extra: Partial<StoredOutcome> = {}): StoredOutcome {
-  return {
-    type,
-    detailCount: extra.detailCount ?? null,
-    detailMessage: extra.detailMessage ?? null,
-    targetId: extra.targetId ?? null,
-    targetDescription: extra.targetDescription ?? null,
-    children: extra.children ?? [],
-  };
+function node(type: OutcomeType, extra: Omit<StoredOutcome, 'type'> = {}): StoredOutcome {
+  return { type, ...extra };
 }
 
 const FLOWED_ATTRIBUTES = ['displayName', 'mail', 'department', 'title', 'manager', 'telephoneNumber'];
@@ -96,7 +87,7 @@ function attributeFlows(count: number): StoredOutcome[] {
 function countTypes(nodes: readonly StoredOutcome[], counts = new Map<OutcomeType, number>()) {
   for (const outcome of nodes) {
     counts.set(outcome.type, (counts.get(outcome.type) ?? 0) + 1);
-    countTypes(outcome.children, counts);
+    countTypes(outcome.children ?? [], counts);
   }
   return counts;
 }

@@ -45,7 +45,15 @@ export interface PagePlan {
   parallel: boolean;
   /** Heap visits of index-only scans (pages not all-visible). */
   heapFetches: number;
-  nodeTypes: string[];
+  /** Each node, pre-order. */
+  nodes: PlanNodeSummary[];
+}
+
+export interface PlanNodeSummary {
+  type: string;
+  relation: string | null;
+  /** Shared hit + read of the node, its children included. */
+  buffers: number;
 }
 
 interface PlanNode {
@@ -54,11 +62,20 @@ interface PlanNode {
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
   'Heap Fetches'?: number;
+  'Relation Name'?: string;
   Plans?: PlanNode[];
 }
 
 function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
+function summariseNode(node: PlanNode): PlanNodeSummary {
+  return {
+    type: node['Node Type'],
+    relation: node['Relation Name'] ?? null,
+    buffers: (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0),
+  };
 }
 
 /** `$1..$3` replaced by literals, so the plan is the custom plan an unnamed statement gets. */
@@ -95,7 +112,7 @@ async function explainPage(
     executionMs,
     parallel: nodes.some((node) => node['Node Type'].startsWith('Gather') || node['Parallel Aware'] === true),
     heapFetches: nodes.reduce((sum, node) => sum + (node['Heap Fetches'] ?? 0), 0),
-    nodeTypes: nodes.map((node) => node['Node Type']),
+    nodes: nodes.map(summariseNode),
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The page query of the service, copied verbatim from `pageBySequence` in
  * src/execution-items/execution-items.queries.ts, and the contract's envelope built the same way
- * (src/execution-items/paging.ts, dto/mappers.ts). The baseline server serves this; the bench
- * compares it with the SQL the running service is seen sending (pg_stat_activity).
+ * (src/execution-items/paging.ts, dto/mappers.ts), rows sorted by sequence in code as the service
+ * does. The baseline server serves this; the bench compares it with the SQL the running service
+ * is seen sending (pg_stat_activity) and reports any difference.
  */
-export const PAGE_SQL = `SELECT a.target_type, a.item_count,
+export const PAGE_SQL = `SELECT a.target_type, a.item_count, i.sequence,
                 i.id, i.external_id_value, i.display_name, i.object_type,
                 i.object_change_type, i.error_type, i.outcome_summary
            FROM activities a
@@ -14,10 +15,8 @@ export const PAGE_SQL = `SELECT a.target_type, a.item_count,
                   FROM execution_items i
                  WHERE i.activity_id = a.id
                    AND i.sequence > $2::bigint AND i.sequence <= $2::bigint + $3::int
-                 ORDER BY i.sequence
            ) i ON true
-          WHERE a.id = $1
-          ORDER BY i.sequence`;
+          WHERE a.id = $1`;
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -25,6 +24,7 @@ export const MAX_PAGE_SIZE = 100;
 export interface PageRow {
   target_type: string;
   item_count: number;
+  sequence: number | null;
   id: string | null;
   external_id_value: string | null;
   display_name: string | null;
@@ -55,18 +55,21 @@ export function offsetOf({ page, pageSize }: PageWindow): string {
 export function pageEnvelope(window: PageWindow, rows: PageRow[]) {
   const totalCount = rows[0].item_count;
   const totalPages = Math.ceil(totalCount / window.pageSize);
+  // Like the service: the statement has no ORDER BY; rows are put in sequence order here.
   const items =
     rows[0].id === null
       ? []
-      : rows.map((row) => ({
-          id: row.id,
-          externalIdValue: row.external_id_value,
-          displayName: row.display_name,
-          connectedSystemObjectType: row.object_type,
-          objectChangeType: row.object_change_type,
-          errorType: row.error_type,
-          outcomeSummary: row.outcome_summary,
-        }));
+      : rows
+          .sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0))
+          .map((row) => ({
+            id: row.id,
+            externalIdValue: row.external_id_value,
+            displayName: row.display_name,
+            connectedSystemObjectType: row.object_type,
+            objectChangeType: row.object_change_type,
+            errorType: row.error_type,
+            outcomeSummary: row.outcome_summary,
+          }));
   return {
     items,
     totalCount,

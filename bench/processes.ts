@@ -157,3 +157,14 @@ export async function machineBusyPercent(ms = 2000): Promise<number> {
   const after = cpuTimes();
   return (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
 }
+
+/**
+ * Samples the machine's CPU use (2 s at a time, the bench idle) until it is below `busyPercent`
+ * or `maxWaitMs` has passed; returns the last sample and how long it waited.
+ */
+export async function waitForQuietMachine(busyPercent: number, maxWaitMs: number) {
+  const started = Date.now();
+  let busy = await machineBusyPercent();
+  while (busy > busyPercent && Date.now() - started < maxWaitMs) busy = await machineBusyPercent();
+  return { busyPercent: busy, waitedMs: Date.now() - started };
+}

@@ -1,5 +1,5 @@
 import type { LoadedDataset } from './dataset';
-import type { ServerFacts, TableSizes } from './database';
+import type { IndexStats, ServerFacts, TableSizes } from './database';
 import type { IngestionResult } from './ingestion';
 import type { PagePoint, PointLatency } from './latency';
 import type { LivePageSql, PagePlan } from './page-plans';
@@ -9,6 +9,8 @@ export interface RoundResult {
   round: number;
   /** CPU busy on the machine over 2 s before the round, while the bench itself was idle. */
   otherLoadPercent: number;
+  /** How long the bench waited for the machine to become quiet before the round. */
+  waitedMs: number;
   plans: PagePlan[];
   latency: PointLatency[];
   throughputOrder: TargetName[];
@@ -34,10 +36,12 @@ export interface BenchResult {
   environment: Environment;
   finishedAt: Date;
   databaseUrl: string;
+  /** True when the bench dropped and created the database. */
   databaseFresh: boolean;
   dataset: LoadedDataset;
   datasetProblems: string[];
   sizes: TableSizes;
+  indexStats: IndexStats[];
   vacuumMs: number | null;
   points: PagePoint[];
   pageProblems: string[];
@@ -59,4 +63,7 @@ export interface ThroughputResult {
   p99Ms: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** Median and largest VmRSS sampled every 250 ms during the target's slices. */
+  rssMedianBytes: number;
+  rssMaxBytes: number;
 }

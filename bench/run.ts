@@ -9,9 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { loadDataset, verifyDataset, type LoadedDataset } from './dataset';
 import {
   checkpoint,
+  itemIndexStats,
+  type IndexStats,
+  type TableSizes,
   prepareDatabase,
   runMigrations,
   serverFacts,
@@ -23,7 +27,13 @@ import { runIngestionRound } from './ingestion';
 import { checkPages, measureLatency, pagePoints, type PagePoint } from './latency';
 import { explainPages, observeServicePageSql } from './page-plans';
 import { PAGE_SQL } from './page-query';
-import { PROJECT_ROOT, installCleanupHandlers, machineBusyPercent, stopAllChildren } from './processes';
+import {
+  PROJECT_ROOT,
+  installCleanupHandlers,
+  machineBusyPercent,
+  stopAllChildren,
+  waitForQuietMachine,
+} from './processes';
 import { renderReport, summaryRows, summaryTable } from './report';
 import type { BenchResult, Environment, RoundResult } from './results';
 import {
@@ -36,7 +46,7 @@ import {
   type HttpTarget,
 } from './servers';
 import { loadSettings, type BenchSettings } from './settings';
-import { measureThroughput, warmUp } from './throughput';
+import { measureThroughputRound, warmUp } from './throughput';
 
 const started = Date.now();
 
@@ -88,7 +98,8 @@ async function measureRound(
   },
 ): Promise<RoundResult> {
   const { url, dataset, targets, credentials, points, sql } = context;
-  const otherLoadPercent = await machineBusyPercent();
+  const quiet = await waitForQuietMachine(settings.quiet.busyPercent, settings.quiet.maxWaitSeconds * 1000);
+  const otherLoadPercent = quiet.busyPercent;
   log(
     `round ${round}: machine ${otherLoadPercent.toFixed(0)}% busy while the bench idles; buffers of the page query`,
   );
@@ -105,14 +116,17 @@ async function measureRound(
     settings.latency,
   );
 
-  const throughputOrder = round % 2 === 1 ? targets : [...targets].reverse();
-  const throughput = [];
-  for (const target of throughputOrder) {
-    log(`round ${round}: throughput of the ${target.name}, ${settings.throughput.seconds} s`);
-    throughput.push(
-      await measureThroughput(target, throughputPath(dataset), credentials.token, settings.throughput),
-    );
-  }
+  const throughputOrder: [HttpTarget, HttpTarget] =
+    round % 2 === 1 ? [targets[0], targets[1]] : [targets[1], targets[0]];
+  log(
+    `round ${round}: throughput, ${settings.throughput.seconds} s per server in ABBA slices, ${throughputOrder[0].name} first`,
+  );
+  const throughput = await measureThroughputRound(
+    throughputOrder,
+    throughputPath(dataset),
+    credentials.token,
+    settings.throughput,
+  );
 
   log(`round ${round}: ingestion of ${settings.ingestion.items} items, appendItems vs COPY`);
   const ingestion = await runIngestionRound(url, {
@@ -126,6 +140,7 @@ async function measureRound(
   return {
     round,
     otherLoadPercent,
+    waitedMs: quiet.waitedMs,
     plans,
     latency,
     throughputOrder: throughputOrder.map((target) => target.name),
@@ -134,16 +149,21 @@ async function measureRound(
   };
 }
 
-async function main(): Promise<void> {
-  installCleanupHandlers();
-  const settings = loadSettings(process.argv.slice(2));
-  log(`execution items benchmark, ${settings.mode} mode, ${settings.rounds} round(s)`);
+interface PreparedData {
+  databaseUrl: string;
+  databaseFresh: boolean;
+  dataset: LoadedDataset;
+  datasetProblems: string[];
+  vacuumMs: number | null;
+  sizes: TableSizes;
+  indexStats: IndexStats[];
+}
 
+/** A fresh database (or BENCH_DATABASE_URL), the migrations, the dataset by COPY, VACUUM ANALYZE. */
+async function prepareData(settings: BenchSettings): Promise<PreparedData & { environment: Environment }> {
   const database = await prepareDatabase();
   const environment = await describeEnvironment(database.url);
   await runMigrations(database.url);
-  const items = settings.dataset.runs.reduce((sum, run) => sum + run.items, 0);
-  log(`loading ${items.toLocaleString('en-US')} items with COPY`);
   const dataset = await loadDataset(database.url, settings.dataset, log);
   if (dataset.loadMs !== null) log(`loaded in ${(dataset.loadMs / 1000).toFixed(1)} s; checking counters`);
   const datasetProblems = await verifyDataset(database.url, dataset);
@@ -154,68 +174,82 @@ async function main(): Promise<void> {
     await vacuumAnalyze(database.url);
     vacuumMs = Date.now() - vacuumStarted;
   }
-  const sizes = await tableSizes(database.url);
+  return {
+    environment,
+    databaseUrl: database.url,
+    databaseFresh: database.fresh,
+    dataset,
+    datasetProblems,
+    vacuumMs,
+    sizes: await tableSizes(database.url),
+    indexStats: await itemIndexStats(database.url, database.fresh),
+  };
+}
+
+/** Checks the pages, warms both servers up, finds the service's SQL, then runs the rounds. */
+async function measure(
+  settings: BenchSettings,
+  data: PreparedData,
+  targets: HttpTarget[],
+  credentials: Credentials,
+) {
+  const { dataset, databaseUrl: url } = data;
+  const points = pagePoints(dataset.target.items);
+  const pageProblems = await checkPages(
+    targets,
+    credentials.token,
+    dataset.target.id,
+    points,
+    dataset.target.items,
+  );
+  for (const problem of pageProblems) log(`page check: ${problem}`);
+  log('warming up both servers');
+  for (const target of targets) {
+    await warmUp(target, throughputPath(dataset), credentials.token, settings.throughput.warmupSeconds);
+  }
+  const liveSql = await observeServicePageSql(url);
+  const sql = liveSql.sql ?? PAGE_SQL;
+  const rounds: RoundResult[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    rounds.push(await measureRound(round, settings, { url, dataset, targets, credentials, points, sql }));
+  }
+  return {
+    points,
+    pageProblems,
+    liveSql,
+    explainedSql: liveSql.sql
+      ? 'the SQL the service was seen running'
+      : "the baseline's copy of the SQL (the service's was not observed)",
+    throughputPath: throughputPath(dataset),
+    rounds,
+  };
+}
+
+/** Writes the report formatted by the project's prettier, so `prettier --check bench` stays clean. */
+async function writeReport(result: BenchResult): Promise<void> {
+  const path = result.settings.reportPath;
+  const options = (await resolveConfig(path)) ?? {};
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, await format(renderReport(result), { ...options, filepath: path }));
+  process.stdout.write(`\n${summaryTable(summaryRows(result))}\n\n`);
+  log(`report written to ${relative(PROJECT_ROOT, result.settings.reportPath)}`);
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const settings = loadSettings(process.argv.slice(2));
+  log(`execution items benchmark, ${settings.mode} mode, ${settings.rounds} round(s)`);
+  const { environment, ...data } = await prepareData(settings);
 
   const credentials = benchCredentials(randomBytes(48).toString('base64url'));
   log('starting the service (node dist/main) and the baseline');
   const targets = await Promise.all([
-    startService(database.url, credentials),
-    startBaseline(database.url, credentials),
+    startService(data.databaseUrl, credentials),
+    startBaseline(data.databaseUrl, credentials),
   ]);
   try {
-    const points = pagePoints(dataset.target.items);
-    const pageProblems = await checkPages(
-      targets,
-      credentials.token,
-      dataset.target.id,
-      points,
-      dataset.target.items,
-    );
-    for (const problem of pageProblems) log(`page check: ${problem}`);
-    log('warming up both servers');
-    for (const target of targets)
-      await warmUp(target, throughputPath(dataset), credentials.token, settings.throughput.warmupSeconds);
-    const liveSql = await observeServicePageSql(database.url);
-    const sql = liveSql.sql ?? PAGE_SQL;
-    const explainedSql = liveSql.sql
-      ? 'the SQL the service was seen running'
-      : "the baseline's copy of the SQL (the service's was not observed)";
-
-    const rounds: RoundResult[] = [];
-    for (let round = 1; round <= settings.rounds; round++) {
-      rounds.push(
-        await measureRound(round, settings, {
-          url: database.url,
-          dataset,
-          targets,
-          credentials,
-          points,
-          sql,
-        }),
-      );
-    }
-
-    const result: BenchResult = {
-      settings,
-      environment,
-      finishedAt: new Date(),
-      databaseUrl: database.url,
-      databaseFresh: database.fresh,
-      dataset,
-      datasetProblems,
-      sizes,
-      vacuumMs,
-      points,
-      pageProblems,
-      liveSql,
-      explainedSql,
-      throughputPath: throughputPath(dataset),
-      rounds,
-    };
-    mkdirSync(dirname(settings.reportPath), { recursive: true });
-    writeFileSync(settings.reportPath, renderReport(result));
-    process.stdout.write(`\n${summaryTable(summaryRows(result))}\n\n`);
-    log(`report written to ${relative(PROJECT_ROOT, settings.reportPath)}`);
+    const measured = await measure(settings, data, targets, credentials);
+    await writeReport({ settings, environment, finishedAt: new Date(), ...data, ...measured });
   } finally {
     closeHttpAgents();
     await stopTargets(targets);
@@ -223,7 +257,7 @@ async function main(): Promise<void> {
 }
 
 main()
-  .catch(async (error: unknown) => {
+  .catch((error: unknown) => {
     process.stderr.write(
       `\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

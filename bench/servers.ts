@@ -1,15 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sign } from 'jsonwebtoken';
-import {
-  PROJECT_ROOT,
-  freeLoopbackPort,
-  nodeTypeScriptArgs,
-  startChild,
-  stopChild,
-  waitForHttp,
-  type Child,
-} from './processes';
+import { buildBaseline } from './baseline-build';
+import { PROJECT_ROOT, freeLoopbackPort, startChild, stopChild, waitForHttp, type Child } from './processes';
 import type { TargetName } from './results';
 
 export type { TargetName };
@@ -61,19 +54,28 @@ export async function startService(databaseUrl: string, credentials: Credentials
   return { name: 'service', baseUrl, child };
 }
 
-/** bench/baseline-server.ts: Fastify + pg Pool(10), same SQL, envelope and token check. */
+/**
+ * bench/baseline-server.ts (Fastify + pg Pool(10), same SQL, envelope and token check), run on
+ * plain node from a transpiled copy; its packages resolve from the project's node_modules.
+ */
 export async function startBaseline(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
   const port = await freeLoopbackPort();
-  const child = startChild('baseline', process.execPath, nodeTypeScriptArgs('baseline-server.ts'), {
+  const build = buildBaseline();
+  const child = startChild('baseline', process.execPath, [build.entry], {
     env: childEnv({
       NODE_ENV: 'production',
+      NODE_PATH: resolve(PROJECT_ROOT, 'node_modules'),
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: credentials.secret,
     }),
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitForHttp(child, `${baseUrl}/`);
+  try {
+    await waitForHttp(child, `${baseUrl}/`);
+  } finally {
+    build.remove(); // loaded by now: node keeps the modules it required
+  }
   return { name: 'baseline', baseUrl, child };
 }
 

@@ -1,7 +1,11 @@
 /** Small statistics and number formatting for the report. */
 
+/** The middle value; the mean of the two middle ones for an even count; NaN for no values. */
 export function median(values: readonly number[]): number {
-  return percentile(values, 50);
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Nearest-rank percentile (p in 0..100); NaN for no values. */
