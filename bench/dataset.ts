@@ -146,9 +146,26 @@ function describe(plan: DatasetPlan, ids: string[], errorItems: number[]): Loade
     runs,
     target: runs[0],
     totalItems: plan.runs.reduce((sum, run) => sum + run.items, 0),
-    otherActivities: OTHER_ACTIVITIES.length,
+    otherActivities: OTHER_ACTIVITIES.length + HISTORY_ACTIVITIES,
     loadMs: null,
   };
+}
+
+/**
+ * Activities without items, as a service's history holds thousands of them (schedules, settings
+ * changes) beside its runs; with a handful of rows the planner would scan `activities` instead of
+ * looking the run up by its key as it does in production.
+ */
+export const HISTORY_ACTIVITIES = 10_000;
+
+async function insertHistory(client: Client): Promise<void> {
+  await client.query(
+    `INSERT INTO activities (id, created, completed, target_type, target_name, status)
+     SELECT gen_random_uuid(), now() - n * interval '15 minutes', now() - n * interval '15 minutes',
+            'Schedule', 'Delta synchronisation every 15 minutes', 'Complete'
+       FROM generate_series(1, $1::int) AS n`,
+    [HISTORY_ACTIVITIES],
+  );
 }
 
 /**
@@ -198,6 +215,7 @@ export async function loadDataset(
       'id, created, completed, target_type, target_name, target_context, run_type, status',
       [activityLines(plan, ids)],
     );
+    await insertHistory(client);
     await copyText(client, 'execution_items', ITEM_COPY_COLUMNS, interleavedItemLines(plan, cursors));
     for (const cursor of cursors)
       await client.query(UPDATE_COUNTERS_SQL, [cursor.id, ...cursor.counters.asParameters()]);

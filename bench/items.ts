@@ -1,4 +1,4 @@
-import type { NewExecutionItem } from '../src/execution-items';
+import { OUTCOME_TYPES, type NewExecutionItem, type OutcomeType } from '../src/execution-items';
 import { copyField } from './copy-text';
 
 /**
@@ -9,28 +9,7 @@ import { copyField } from './copy-text';
  */
 
 /** Canonical outcome order of the contract (§2), used by `outcomeSummary`. */
-const OUTCOME_ORDER = [
-  'CsoAdded',
-  'CsoUpdated',
-  'CsoDeleted',
-  'DeletionDetected',
-  'ExportConfirmed',
-  'ExportFailed',
-  'Projected',
-  'Joined',
-  'AttributeFlow',
-  'Disconnected',
-  'DisconnectedOutOfScope',
-  'MvoDeleted',
-  'DriftCorrection',
-  'Provisioned',
-  'PendingExportCreated',
-  'Exported',
-  'Deprovisioned',
-  'MvoDeletionScheduled',
-  'DeprovisionQueued',
-] as const;
-type OutcomeType = (typeof OUTCOME_ORDER)[number];
+const OUTCOME_ORDER = OUTCOME_TYPES;
 
 /** An outcome node as a sync engine reports it and the service stores it: absent fields left out. */
 interface StoredOutcome {

@@ -57,7 +57,7 @@ export interface LockedRun {
 
 /**
  * The hot SQL of the module, written by hand where TypeORM's query builder costs time:
- * reading a page by sequence range, and writing a batch in one statement.
+ * reading a page by sequence range, and writing a batch with COPY (or one INSERT on PGlite).
  */
 @Injectable()
 export class ExecutionItemsQueries {

@@ -111,7 +111,8 @@ export class ExecutionItemsService {
         typeof value !== 'string' ||
         value.trim() === '' ||
         value.length > MAX_NAME_LENGTH ||
-        value.includes('\u0000')
+        value.includes('\u0000') ||
+        !value.isWellFormed()
       ) {
         problems[key] = [`must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`];
       }
