@@ -1,4 +1,5 @@
 import { OUTCOME_TYPES, type NewExecutionItem, type OutcomeType } from '../src/execution-items';
+import { FIRST_NAMES, GROUP_NAMES, LAST_NAMES } from '../src/demo/synthetic-items';
 import { copyField } from './copy-text';
 
 /**
@@ -163,21 +164,6 @@ const ERROR_CASES: Array<{
     stack: 'at SyncEngine.ProcessObject(ConnectorSpaceObject cso)\n\tat SyncEngine.RunFullSynchronisation()',
   },
 ];
-
-const FIRST_NAMES = ['Jane', 'John', 'Amira', 'Lars', 'Mei', 'Carlos', 'Priya', 'Tomasz', 'Aoife', 'Kwame'];
-const LAST_NAMES = [
-  'Smith',
-  'Doe',
-  'Haddad',
-  'Nilsson',
-  'Chen',
-  'García',
-  'Patel',
-  'Nowak',
-  'Murphy',
-  'Mensah',
-];
-const GROUP_NAMES = ['Finance', 'Engineering', 'Sales EMEA', 'Helpdesk', 'Contractors', 'VPN Users'];
 
 function pick<T>(random: () => number, values: readonly T[]): T {
   return values[Math.floor(random() * values.length)];

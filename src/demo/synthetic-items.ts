@@ -13,7 +13,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'Jane',
   'John',
   'Amira',
@@ -27,7 +27,7 @@ const FIRST_NAMES = [
   'Sofia',
   'Yuki',
 ];
-const LAST_NAMES = [
+export const LAST_NAMES = [
   'Smith',
   'Doe',
   'Haddad',
@@ -41,7 +41,7 @@ const LAST_NAMES = [
   'Rossi',
   'Tanaka',
 ];
-const GROUP_NAMES = [
+export const GROUP_NAMES = [
   'Finance',
   'Engineering',
   'Sales EMEA',
