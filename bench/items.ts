@@ -1,5 +1,7 @@
 import { OUTCOME_TYPES, type NewExecutionItem, type OutcomeType } from '../src/execution-items';
-import { FIRST_NAMES, GROUP_NAMES, LAST_NAMES } from '../src/demo/synthetic-items';
+import { FIRST_NAMES, GROUP_NAMES, LAST_NAMES, seededRandom } from '../src/demo/synthetic-items';
+
+export { seededRandom };
 import { copyField } from './copy-text';
 
 /**
@@ -38,18 +40,6 @@ export interface BenchItem {
   errorMessage: string | null;
   errorStackTrace: string | null;
   outcomes: OutcomeTree;
-}
-
-/** mulberry32: a small seeded random source. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function node(type: OutcomeType, extra: Omit<StoredOutcome, 'type'> = {}): StoredOutcome {

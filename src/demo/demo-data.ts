@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { Activity } from '../execution-items/entities/activity.entity';
 import type { ExecutionItemsService } from '../execution-items/execution-items.service';
 import type { NewExecutionItem } from '../execution-items/new-items';
-import { seededRandom, syntheticItem } from './synthetic-items';
+import { FLOWED_ATTRIBUTES, seededRandom, syntheticItem } from './synthetic-items';
 
 /** Fixed ids, so the README's examples work against any fresh demo database. */
 export const DEMO_ACTIVITIES = {
@@ -19,24 +19,13 @@ const JANE_SMITH: NewExecutionItem = {
   displayName: 'Jane Smith',
   objectType: 'user',
   outcomes: [
-    ...[
-      'displayName',
-      'mail',
-      'department',
-      'title',
-      'manager',
-      'telephoneNumber',
-      'givenName',
-      'sn',
-      'company',
-      'employeeId',
-      'physicalDeliveryOfficeName',
-      'mobile',
-    ].map((attribute) => ({
-      type: 'AttributeFlow' as const,
-      detailCount: 1,
-      detailMessage: attribute,
-    })),
+    ...[...FLOWED_ATTRIBUTES, 'company', 'employeeId', 'physicalDeliveryOfficeName', 'mobile'].map(
+      (attribute) => ({
+        type: 'AttributeFlow' as const,
+        detailCount: 1,
+        detailMessage: attribute,
+      }),
+    ),
     {
       type: 'PendingExportCreated',
       targetId: 'b7c1d9e2-0a3f-4c5d-8e6f-7a8b9c0d1e2f',

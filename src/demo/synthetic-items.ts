@@ -98,19 +98,24 @@ function outcome(type: OutcomeType, extra: Partial<OutcomeInput> = {}): OutcomeI
   return { type, ...extra };
 }
 
+/** Directory attributes an attribute flow typically writes. */
+export const FLOWED_ATTRIBUTES = [
+  'displayName',
+  'mail',
+  'department',
+  'title',
+  'manager',
+  'telephoneNumber',
+  'givenName',
+  'sn',
+];
+
 function attributeFlows(count: number): OutcomeInput[] {
-  const attributes = [
-    'displayName',
-    'mail',
-    'department',
-    'title',
-    'manager',
-    'telephoneNumber',
-    'givenName',
-    'sn',
-  ];
   return Array.from({ length: count }, (_, index) =>
-    outcome('AttributeFlow', { detailCount: 1, detailMessage: attributes[index % attributes.length] }),
+    outcome('AttributeFlow', {
+      detailCount: 1,
+      detailMessage: FLOWED_ATTRIBUTES[index % FLOWED_ATTRIBUTES.length],
+    }),
   );
 }
 
