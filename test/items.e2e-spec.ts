@@ -133,6 +133,7 @@ describe('GET /api/v1/activities/{id}/items', () => {
         totalPages: 1,
         hasNextPage: false,
         hasPreviousPage: false,
+        nextCursor: null,
       });
     });
 
@@ -240,7 +241,7 @@ describe('GET /api/v1/activities/{id}/items', () => {
       ],
     ])('clamps and pages: %s', async (query, expected) => {
       const res = await get(`/api/v1/activities/${bigRunId}/items?${query}`).expect(200);
-      const { items, ...paging } = res.body;
+      const { items, nextCursor, ...paging } = res.body;
       expect(paging).toEqual({
         totalCount: 130,
         page: expected.page,
@@ -251,6 +252,14 @@ describe('GET /api/v1/activities/{id}/items', () => {
       });
       const names = items.map((item: { displayName: string }) => item.displayName);
       expect(names).toEqual(Array.from({ length: expected.count }, (_, i) => `User ${expected.first + i}`));
+      // The cursor continues exactly where the page ends, and there is none after the last item.
+      if (!expected.hasNextPage) {
+        expect(nextCursor).toBeNull();
+        return;
+      }
+      const next = await get(`/api/v1/activities/${bigRunId}/items?cursor=${nextCursor}`).expect(200);
+      expect(next.body).toMatchObject({ page: expected.page + 1, pageSize: expected.pageSize, totalCount: 130 });
+      expect(next.body.items[0].displayName).toBe(`User ${expected.first + expected.count}`);
     });
 
     it('answers a page past the end with no items and the true total', async () => {
@@ -263,6 +272,7 @@ describe('GET /api/v1/activities/{id}/items', () => {
         totalPages: 3,
         hasNextPage: false,
         hasPreviousPage: true,
+        nextCursor: null,
       });
     });
 
@@ -288,6 +298,7 @@ describe('GET /api/v1/activities/{id}/items', () => {
         totalPages: 0,
         hasNextPage: false,
         hasPreviousPage: false,
+        nextCursor: null,
       });
     });
   });

@@ -31,8 +31,11 @@ export async function openDatabase(settings: DatabaseSettings): Promise<OpenData
 async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  // The search and outcome-type indexes need pg_trgm and btree_gin (see the ItemQueries migration).
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
   if (dataDir !== IN_MEMORY) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, { extensions: { pg_trgm, btree_gin } });
   // PGlite is one backend: the socket server multiplexes connections at the protocol-message
   // level, which interleaves the extended-protocol messages of concurrent clients. One
   // connection, and a pool of one, keeps every statement and transaction whole.

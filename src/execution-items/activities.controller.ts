@@ -1,8 +1,30 @@
-import { Controller, Get, Param, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Param,
+  Query,
+  StreamableFile,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { createValidationPipe } from '../common/validation';
-import { ActivityIdParams, ListActivitiesQuery, NoQuery, PageQuery } from './dto/requests';
-import type { ActivityResponse, ExecutionItemResponse, PageResponse } from './dto/responses';
+import {
+  ActivityIdParams,
+  ExportQuery,
+  ItemIdParams,
+  ItemsQuery,
+  ListActivitiesQuery,
+  NoQuery,
+} from './dto/requests';
+import type {
+  ActivityResponse,
+  ActivityStatsResponse,
+  ExecutionItemDetailResponse,
+  ItemPageResponse,
+  PageResponse,
+} from './dto/responses';
 import { ExecutionItemsService } from './execution-items.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RequiredRoleGuard } from './required-role.guard';
@@ -28,11 +50,31 @@ export class ActivitiesController {
     return this.executionItems.getActivity(id);
   }
 
+  @Get(':id/stats')
+  getStats(@Param() { id }: ActivityIdParams, @Query() _query: NoQuery): Promise<ActivityStatsResponse> {
+    return this.executionItems.getStats(id);
+  }
+
   @Get(':id/items')
-  listItems(
-    @Param() { id }: ActivityIdParams,
-    @Query() query: PageQuery,
-  ): Promise<PageResponse<ExecutionItemResponse>> {
+  listItems(@Param() { id }: ActivityIdParams, @Query() query: ItemsQuery): Promise<ItemPageResponse> {
     return this.executionItems.listItems(id, query);
+  }
+
+  /** Declared before `:itemId`, so that `export` is never read as an item id. */
+  @Get(':id/items/export')
+  async exportItems(@Param() { id }: ActivityIdParams, @Query() query: ExportQuery): Promise<StreamableFile> {
+    const file = await this.executionItems.exportItems(id, query);
+    return new StreamableFile(file.stream, {
+      type: file.contentType,
+      disposition: `attachment; filename="${file.fileName}"`,
+    });
+  }
+
+  @Get(':id/items/:itemId')
+  getItem(
+    @Param() { id, itemId }: ItemIdParams,
+    @Query() _query: NoQuery,
+  ): Promise<ExecutionItemDetailResponse> {
+    return this.executionItems.getItem(id, itemId);
   }
 }

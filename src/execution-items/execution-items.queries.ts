@@ -8,13 +8,24 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { copyRow } from './copy-format';
 import type { CountsByKey } from './entities/activity.entity';
+import type { OutcomeNode } from './entities/execution-item.entity';
+import type { ExportedItem } from './export-format';
+import type { ItemQuery } from './item-query';
+import {
+  afterCondition,
+  filterConditions,
+  orderBy,
+  sortExpressions,
+  SqlParameters,
+  type KeyValue,
+} from './item-sql';
 import type { PreparedItem } from './new-items';
 import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType } from './vocabulary';
 
 /** The columns an append writes, in the order both write paths supply them. */
 const ITEM_COLUMNS =
   'id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name, object_type, ' +
-  'outcome_summary, error_message, error_stack_trace, outcomes';
+  'outcome_summary, error_message, error_stack_trace, outcomes, outcome_types';
 
 /** The items an append wrote, in order, with the ids it gave them. */
 export interface WrittenItems {
@@ -40,13 +51,11 @@ export interface ExecutionItemRow {
 export interface ItemPage {
   targetType: ActivityTargetType;
   itemCount: number;
-  rows: ExecutionItemRow[];
+  rows: Array<ExecutionItemRow & { sequence: number }>;
 }
 
-/** The activity row as an append sees it, locked until the append commits. */
-export interface LockedRun {
-  targetType: ActivityTargetType;
-  status: ActivityStatus;
+/** A run's counters, kept by every append. */
+export interface RunCounters {
   itemCount: number;
   errorItemCount: number;
   changeTypeCounts: CountsByKey;
@@ -54,6 +63,40 @@ export interface LockedRun {
   objectTypeCounts: CountsByKey;
   outcomeTypeCounts: CountsByKey;
 }
+
+/** The activity row as an append sees it, locked until the append commits. */
+export interface LockedRun extends RunCounters {
+  targetType: ActivityTargetType;
+  status: ActivityStatus;
+}
+
+/** Which page of a query to read: by offset (page numbers) or after a cursor's position. */
+export type PagePosition = { offset: string } | { after: KeyValue[] };
+
+/** A page of a filtered or sorted query, with the run's counters, all from one statement. */
+export interface QueryPage {
+  targetType: ActivityTargetType;
+  run: RunCounters;
+  /** The number of matching items, when the statement counted them. */
+  matchCount: number | null;
+  /** Up to `limit + 1` rows: one more than the page tells whether another page follows. */
+  rows: Array<ExecutionItemRow & { sequence: number; keys: KeyValue[] }>;
+}
+
+/** One item with everything stored about it. */
+export interface ExecutionItemDetailRow extends ExecutionItemRow {
+  sequence: number;
+  error_message: string | null;
+  error_stack_trace: string | null;
+  outcomes: OutcomeNode[];
+}
+
+const RUN_COLUMNS = `a.target_type, a.item_count AS "itemCount", a.error_item_count AS "errorItemCount",
+       a.change_type_counts AS "changeTypeCounts", a.error_type_counts AS "errorTypeCounts",
+       a.object_type_counts AS "objectTypeCounts", a.outcome_type_counts AS "outcomeTypeCounts"`;
+
+const LIST_COLUMNS = `i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
+                i.object_change_type, i.error_type, i.outcome_summary`;
 
 /**
  * The hot SQL of the module, written by hand where TypeORM's query builder costs time:
@@ -96,6 +139,129 @@ export class ExecutionItemsQueries {
       itemCount: first.item_count,
       rows: first.id === null ? [] : rows.sort((a, b) => a.sequence - b.sequence),
     };
+  }
+
+  /**
+   * A page of the items matching `query`, in its order, with the activity's counters and, when
+   * `count` is set, the number of matches, in one statement (one snapshot). Each filter and sort
+   * key has an index led by the activity (ItemQueries migration); a position after a cursor is
+   * a row comparison on it, so cursor pages cost the same at any depth. `null` when the activity
+   * does not exist.
+   */
+  async pageItems(
+    activityId: string,
+    query: ItemQuery,
+    position: PagePosition,
+    limit: number,
+    count: boolean,
+  ): Promise<QueryPage | null> {
+    const { filters, sortBy, sortDirection } = query;
+    const params = new SqlParameters();
+    const id = params.add(activityId, 'uuid');
+    const conditions = [`i.activity_id = a.id`, ...filterConditions(filters, 'i', params)];
+    let offset = '';
+    if ('after' in position) {
+      conditions.push(afterCondition(sortBy, sortDirection, position.after, 'i', params));
+    } else if (conditions.length === 1 && sortBy === 'sequence' && sortDirection === 'desc') {
+      // Newest first over the whole run: page N starts at a known sequence, no OFFSET needed.
+      conditions.push(`i.sequence <= a.item_count - ${params.add(position.offset, 'bigint')}`);
+    } else {
+      offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
+    }
+    const keys = sortExpressions(sortBy, 'i').slice(0, -1);
+    const keyColumns = keys.map((key, index) => `, ${key} AS k${index}`).join('');
+    const countColumn = count
+      ? `(SELECT count(*)::int FROM execution_items c
+           WHERE ${['c.activity_id = a.id', ...filterConditions(filters, 'c', params)].join(' AND ')})`
+      : 'NULL::int';
+    const rows: Array<
+      RunCounters &
+        ExecutionItemRow & {
+          target_type: ActivityTargetType;
+          match_count: number | null;
+          sequence: number;
+        } & Record<string, KeyValue>
+    > = await this.dataSource.query(
+      `SELECT ${RUN_COLUMNS}, ${countColumn} AS match_count, i.*
+         FROM activities a
+         LEFT JOIN LATERAL (
+              SELECT ${LIST_COLUMNS}${keyColumns}
+                FROM execution_items i
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY ${orderBy(sortBy, sortDirection, 'i')}
+               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+         ) i ON true
+        WHERE a.id = ${id}
+        ORDER BY ${[...keys.map((_, index) => `i.k${index}`), 'i.sequence'].map((key) => `${key} ${sortDirection.toUpperCase()}`).join(', ')}`,
+      params.values,
+    );
+    if (rows.length === 0) return null;
+    const [first] = rows;
+    return {
+      targetType: first.target_type,
+      run: {
+        itemCount: first.itemCount,
+        errorItemCount: first.errorItemCount,
+        changeTypeCounts: first.changeTypeCounts,
+        errorTypeCounts: first.errorTypeCounts,
+        objectTypeCounts: first.objectTypeCounts,
+        outcomeTypeCounts: first.outcomeTypeCounts,
+      },
+      matchCount: first.match_count,
+      rows:
+        first.id === null
+          ? []
+          : rows.map((row) => ({
+              ...row,
+              keys: [...keys.map((_, index) => row[`k${index}`]), row.sequence],
+            })),
+    };
+  }
+
+  /** An activity's type with one of its items; `null` when the activity does not exist. */
+  async findItem(
+    activityId: string,
+    itemId: string,
+  ): Promise<{ targetType: ActivityTargetType; item: ExecutionItemDetailRow | null } | null> {
+    const rows: Array<ExecutionItemDetailRow & { target_type: ActivityTargetType }> =
+      await this.dataSource.query(
+        `SELECT a.target_type, ${LIST_COLUMNS}, i.error_message, i.error_stack_trace, i.outcomes
+         FROM activities a
+         LEFT JOIN execution_items i ON i.activity_id = a.id AND i.id = $2
+        WHERE a.id = $1`,
+        [activityId, itemId],
+      );
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    return { targetType: row.target_type, item: row.id === null ? null : row };
+  }
+
+  /**
+   * Streams every item matching `query`, in its order, from a server-side cursor: rows arrive in
+   * batches as the consumer reads, so memory stays flat whatever the run's size. The connection
+   * goes back to the pool when the stream ends, fails or is destroyed.
+   */
+  async streamItems(activityId: string, query: ItemQuery): Promise<Readable> {
+    const params = new SqlParameters();
+    const conditions = [
+      `i.activity_id = ${params.add(activityId, 'uuid')}`,
+      ...filterConditions(query.filters, 'i', params),
+    ];
+    const sql = `SELECT i.sequence, i.id, i.external_id_value AS "externalIdValue", i.display_name AS "displayName",
+                        i.object_type AS "connectedSystemObjectType", i.object_change_type AS "objectChangeType",
+                        i.error_type AS "errorType", i.outcome_summary AS "outcomeSummary", i.error_message AS "errorMessage"
+                   FROM execution_items i
+                  WHERE ${conditions.join(' AND ')}
+                  ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}`;
+    const runner = this.dataSource.createQueryRunner('slave');
+    try {
+      const rows: Readable = await runner.stream(sql, params.values);
+      rows.once('close', () => void runner.release());
+      return rows as Readable & AsyncIterable<ExportedItem>;
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
   }
 
   /** Locks the activity row for an append; appends to one run queue here, other runs go on. */
@@ -142,6 +308,7 @@ export class ExecutionItemsQueries {
           item.errorMessage,
           item.errorStackTrace,
           item.outcomesJson,
+          arrayLiteral(item.outcomeTypes),
         ]);
         if (written.ids.length % COPY_CHUNK_ROWS === 0) {
           yield chunk;
@@ -172,11 +339,12 @@ export class ExecutionItemsQueries {
     await manager.query(
       `INSERT INTO execution_items (${ITEM_COLUMNS})
        SELECT u.id, $1, $2::int + u.ordinal, u.object_change_type, u.error_type, u.external_id_value,
-              u.display_name, u.object_type, u.outcome_summary, u.error_message, u.error_stack_trace, u.outcomes
+              u.display_name, u.object_type, u.outcome_summary, u.error_message, u.error_stack_trace, u.outcomes,
+              u.outcome_types::text[]
          FROM unnest($3::uuid[], $4::object_change_type[], $5::error_type[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::text[], $11::text[], $12::jsonb[])
+                     $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[])
               WITH ORDINALITY AS u(id, object_change_type, error_type, external_id_value, display_name, object_type,
-                                   outcome_summary, error_message, error_stack_trace, outcomes, ordinal)`,
+                                   outcome_summary, error_message, error_stack_trace, outcomes, outcome_types, ordinal)`,
       [
         activityId,
         afterSequence,
@@ -190,8 +358,15 @@ export class ExecutionItemsQueries {
         column('errorMessage'),
         column('errorStackTrace'),
         column('outcomesJson'),
+        // unnest would flatten an array of arrays: each item's types travel as an array literal.
+        items.map((item) => arrayLiteral(item.outcomeTypes)),
       ],
     );
     return { ids, items };
   }
+}
+
+/** An array literal of outcome type names (identifiers: nothing to quote). */
+function arrayLiteral(values: readonly string[]): string {
+  return `{${values.join(',')}}`;
 }

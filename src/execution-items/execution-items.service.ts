@@ -1,17 +1,52 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { pipeline, type Readable } from 'node:stream';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, QueryFailedError, Repository, type FindOptionsWhere } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ApiError } from '../common/api-error';
 import { GUID_PATTERN } from '../common/validation';
-import { toActivityResponse, toExecutionItemResponse } from './dto/mappers';
-import type { ActivityResponse, AppendResult, ExecutionItemResponse, PageResponse } from './dto/responses';
+import { decodeCursor, encodeCursor, type Cursor } from './cursor';
+import {
+  toActivityResponse,
+  toActivityStatsResponse,
+  toExecutionItemDetailResponse,
+  toExecutionItemResponse,
+} from './dto/mappers';
+import type {
+  ActivityResponse,
+  ActivityStatsResponse,
+  AppendResult,
+  ExecutionItemDetailResponse,
+  ItemPageResponse,
+  PageResponse,
+} from './dto/responses';
 import { Activity } from './entities/activity.entity';
 import {
   EXECUTION_ITEMS_OPTIONS,
   type ResolvedExecutionItemsOptions,
 } from './execution-items.module-definition';
-import { ExecutionItemsQueries, type LockedRun } from './execution-items.queries';
+import {
+  ExecutionItemsQueries,
+  type LockedRun,
+  type PagePosition,
+  type RunCounters,
+} from './execution-items.queries';
+import {
+  createExportEncoder,
+  EXPORT_CONTENT_TYPES,
+  EXPORT_FORMATS,
+  exportFileName,
+  type ExportFormat,
+} from './export-format';
+import {
+  isUnfiltered,
+  parseItemQuery,
+  QUERY_PARAMETERS,
+  type ItemFilters,
+  type ItemQuery,
+  type ItemQueryInput,
+} from './item-query';
+import type { KeyValue } from './item-sql';
 import {
   checkBatchSize,
   prepareEach,
@@ -19,7 +54,7 @@ import {
   type NewExecutionItem,
   type PreparedItem,
 } from './new-items';
-import { clampPage, offsetOf, pagingFields } from './paging';
+import { clampPage, offsetOf, pagingFields, type PageWindow } from './paging';
 import {
   FINAL_ACTIVITY_STATUSES,
   RUN_PROFILE_TARGET_TYPE,
@@ -33,6 +68,23 @@ import {
 export interface PageRequest {
   page?: number;
   pageSize?: number;
+}
+
+export interface ListItemsRequest extends PageRequest, ItemQueryInput {
+  /** The `nextCursor` of a previous page; cannot be combined with `page`. */
+  cursor?: string;
+}
+
+export interface ExportItemsRequest extends ItemQueryInput {
+  /** `csv` (default) or `ndjson`. */
+  format?: string;
+}
+
+/** An export ready to send: the encoded items as a stream, with its content type and file name. */
+export interface ItemsExport {
+  fileName: string;
+  contentType: string;
+  stream: Readable;
 }
 
 export interface ListActivitiesRequest extends PageRequest {
@@ -65,19 +117,149 @@ export class ExecutionItemsService {
   ) {}
 
   /**
-   * One page of a run's items in processing order. `totalCount` is the run's counter, read in
-   * the same statement as the page.
+   * One page of a run's items: by default all of them in processing order, or those matching
+   * the filters and search in the requested order. Page numbers or a cursor pick the page;
+   * `totalCount` describes the matching set, read in the same statement as the page.
    */
-  async listItems(
-    activityId: string,
-    request: PageRequest = {},
-  ): Promise<PageResponse<ExecutionItemResponse>> {
+  async listItems(activityId: string, request: ListItemsRequest = {}): Promise<ItemPageResponse> {
     assertActivityId(activityId);
-    const window = clampPage(request.page, request.pageSize, this.options);
-    const result = await this.queries.pageBySequence(activityId, offsetOf(window), window.pageSize);
+    const { query, window, position } = this.resolvePage(activityId, request);
+    const { rows, totalCount, hasMore } = isWholeRunInOrder(query)
+      ? await this.pageInOrder(activityId, window, position)
+      : await this.pageOfQuery(activityId, query, window, position);
+    const last = rows.at(-1);
+    const nextCursor =
+      hasMore && last
+        ? encodeCursor({
+            activityId: activityId.toLowerCase(),
+            query,
+            pageSize: window.pageSize,
+            page: window.page + 1,
+            after: last.keys,
+          })
+        : null;
+    return { items: rows.map(toExecutionItemResponse), ...pagingFields(window, totalCount), nextCursor };
+  }
+
+  /** One item in full, with its outcome tree. */
+  async getItem(activityId: string, itemId: string): Promise<ExecutionItemDetailResponse> {
+    assertActivityId(activityId);
+    if (typeof itemId !== 'string' || !GUID_PATTERN.test(itemId)) {
+      throw ApiError.validation({ itemId: ['must be a GUID'] });
+    }
+    const found = await this.queries.findItem(activityId, itemId);
+    if (!found) throw activityNotFound(activityId);
+    if (found.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, found.targetType);
+    if (!found.item)
+      throw ApiError.notFound(`Execution item with ID ${itemId} not found in activity ${activityId}.`);
+    return toExecutionItemDetailResponse(found.item);
+  }
+
+  /** A run's counts per change type, error type, object type and outcome type, from its counters. */
+  async getStats(activityId: string): Promise<ActivityStatsResponse> {
+    const activity = await this.findRun(activityId);
+    return toActivityStatsResponse(activity.id, activity);
+  }
+
+  /**
+   * Every item matching the filters and search, in the requested order, encoded as CSV or NDJSON
+   * while it streams from the database. Problems with the request or the activity are thrown
+   * before any byte is produced.
+   */
+  async exportItems(activityId: string, request: ExportItemsRequest = {}): Promise<ItemsExport> {
+    const { format = 'csv', ...input } = request;
+    if (!isOneOf(EXPORT_FORMATS, format)) {
+      throw ApiError.validation({ format: [`must be one of ${EXPORT_FORMATS.join(', ')}`] });
+    }
+    assertActivityId(activityId);
+    const query = parseItemQuery(input);
+    const activity = await this.findRun(activityId);
+    const rows = await this.queries.streamItems(activity.id, query);
+    const encoder = createExportEncoder(format as ExportFormat);
+    // Destroying either end (the client went away, the database failed) stops both.
+    pipeline(rows, encoder, () => undefined);
+    return {
+      fileName: exportFileName(activity, format as ExportFormat),
+      contentType: EXPORT_CONTENT_TYPES[format as ExportFormat],
+      stream: encoder,
+    };
+  }
+
+  /** The page and the query it belongs to: from the cursor when one is given. */
+  private resolvePage(
+    activityId: string,
+    request: ListItemsRequest,
+  ): { query: ItemQuery; window: PageWindow; position: PagePosition } {
+    const query = parseItemQuery(request);
+    if (request.cursor === undefined) {
+      const window = clampPage(request.page, request.pageSize, this.options);
+      return { query, window, position: { offset: offsetOf(window) } };
+    }
+    if (typeof request.cursor !== 'string') throw ApiError.validation({ cursor: ['must be a string'] });
+    if (request.page !== undefined) throw ApiError.validation({ page: ['cannot be combined with cursor'] });
+    const cursor = decodeCursor(request.cursor, activityId);
+    const pageSize = Math.min(cursor.pageSize, this.options.maxPageSize);
+    assertCursorMatches(
+      cursor,
+      request,
+      query,
+      request.pageSize === undefined ? undefined : clampPage(1, request.pageSize, this.options).pageSize,
+    );
+    return {
+      query: cursor.query,
+      window: { page: cursor.page, pageSize },
+      position: { after: cursor.after },
+    };
+  }
+
+  /** The whole run in processing order: a range of sequence numbers, counted by the run's counter. */
+  private async pageInOrder(activityId: string, window: PageWindow, position: PagePosition) {
+    const offset = 'after' in position ? String(position.after[0]) : position.offset;
+    const result = await this.queries.pageBySequence(activityId, offset, window.pageSize);
     if (!result) throw activityNotFound(activityId);
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, result.targetType);
-    return { items: result.rows.map(toExecutionItemResponse), ...pagingFields(window, result.itemCount) };
+    const rows = result.rows.map((row) => ({ ...row, keys: [row.sequence] as KeyValue[] }));
+    const last = rows.at(-1);
+    return {
+      rows,
+      totalCount: result.itemCount,
+      hasMore: last !== undefined && last.sequence < result.itemCount,
+    };
+  }
+
+  /** Any other query: counted from the counters when one kind of filter allows it, else by the statement. */
+  private async pageOfQuery(
+    activityId: string,
+    query: ItemQuery,
+    window: PageWindow,
+    position: PagePosition,
+  ) {
+    const countFromCounters = counterFor(query.filters);
+    const result = await this.queries.pageItems(
+      activityId,
+      query,
+      position,
+      window.pageSize,
+      !countFromCounters,
+    );
+    if (!result) throw activityNotFound(activityId);
+    if (result.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, result.targetType);
+    const totalCount = countFromCounters ? countFromCounters(result.run) : result.matchCount!;
+    return {
+      rows: result.rows.slice(0, window.pageSize),
+      totalCount,
+      hasMore: result.rows.length > window.pageSize,
+    };
+  }
+
+  /** A run-profile activity, or the 404 / 400 the contract names. */
+  private async findRun(activityId: string): Promise<Activity> {
+    assertActivityId(activityId);
+    const activity = await this.activities.findOneBy({ id: activityId });
+    if (!activity) throw activityNotFound(activityId);
+    if (activity.targetType !== RUN_PROFILE_TARGET_TYPE)
+      throw notARunProfile(activity.id, activity.targetType);
+    return activity;
   }
 
   async getActivity(activityId: string): Promise<ActivityResponse> {
@@ -200,6 +382,59 @@ export class ExecutionItemsService {
       throw ApiError.badRequest(`Activity with ID ${activity.id} is ${activity.status}, not InProgress.`);
     }
     return this.getActivity(activityId);
+  }
+}
+
+/** The unfiltered list in processing order: the fast path, a range of sequence numbers. */
+function isWholeRunInOrder(query: ItemQuery): boolean {
+  return isUnfiltered(query.filters) && query.sortBy === 'sequence' && query.sortDirection === 'asc';
+}
+
+/**
+ * How to count the matches from the run's counters, when the filters allow it: no filter, or
+ * one kind of filter without a search (several outcome types may share an item, so only one).
+ */
+function counterFor(filters: ItemFilters): ((run: RunCounters) => number) | null {
+  const kinds = Object.keys(filters) as Array<keyof ItemFilters>;
+  if (kinds.length === 0) return (run) => run.itemCount;
+  if (kinds.length > 1) return null;
+  const sum = (counts: Record<string, number>, keys: readonly string[]) =>
+    keys.reduce((total, key) => total + (counts[key] ?? 0), 0);
+  const { errorType, objectChangeType, objectType, outcomeType, hasError } = filters;
+  if (errorType) return (run) => sum(run.errorTypeCounts, errorType);
+  if (objectChangeType) return (run) => sum(run.changeTypeCounts, objectChangeType);
+  if (objectType) return (run) => sum(run.objectTypeCounts, objectType);
+  if (outcomeType?.length === 1) return (run) => sum(run.outcomeTypeCounts, outcomeType);
+  if (hasError !== undefined) {
+    return (run) => (hasError ? run.errorItemCount : run.itemCount - run.errorItemCount);
+  }
+  return null;
+}
+
+/**
+ * A cursor carries its query; parameters sent with it must say the same, so that a client that
+ * changed a filter is told rather than served pages of the old query.
+ */
+function assertCursorMatches(
+  cursor: Cursor,
+  request: ListItemsRequest,
+  given: ItemQuery,
+  pageSize: number | undefined,
+): void {
+  const differing: string[] = QUERY_PARAMETERS.filter((key) => {
+    if (request[key] === undefined) return false;
+    const theirs =
+      key === 'sortBy' || key === 'sortDirection' ? cursor.query[key] : cursor.query.filters[key];
+    const ours = key === 'sortBy' || key === 'sortDirection' ? given[key] : given.filters[key];
+    return JSON.stringify(theirs) !== JSON.stringify(ours);
+  });
+  if (pageSize !== undefined && pageSize !== cursor.pageSize) differing.push('pageSize');
+  if (differing.length > 0) {
+    throw ApiError.validation({
+      cursor: [
+        `was made for another query (${differing.join(', ')} differ); send the cursor alone or with the same parameters`,
+      ],
+    });
   }
 }
 

@@ -1,4 +1,11 @@
-import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType, RunType } from '../vocabulary';
+import type {
+  ActivityStatus,
+  ActivityTargetType,
+  ErrorType,
+  ObjectChangeType,
+  OutcomeType,
+  RunType,
+} from '../vocabulary';
 
 /** One execution item in a list (contract §1): every field present, `null` when absent. */
 export interface ExecutionItemResponse {
@@ -31,6 +38,41 @@ export interface PageResponse<T> {
   totalPages: number;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
+}
+
+/** A page of a run's items; `nextCursor` fetches the next one, `null` when no item follows. */
+export interface ItemPageResponse extends PageResponse<ExecutionItemResponse> {
+  nextCursor: string | null;
+}
+
+/** One node of an outcome tree: every field present, `null` when absent, children in order. */
+export interface OutcomeNodeResponse {
+  type: OutcomeType;
+  detailCount: number | null;
+  detailMessage: string | null;
+  targetId: string | null;
+  targetDescription: string | null;
+  children: OutcomeNodeResponse[];
+}
+
+/** One item in full. */
+export interface ExecutionItemDetailResponse extends ExecutionItemResponse {
+  sequence: number;
+  errorMessage: string | null;
+  errorStackTrace: string | null;
+  outcomes: OutcomeNodeResponse[];
+}
+
+/** A run's counters: non-zero counts only, vocabularies in the contract's order. */
+export interface ActivityStatsResponse {
+  activityId: string;
+  totalCount: number;
+  itemsWithErrors: number;
+  objectChangeTypes: Record<string, number>;
+  errorTypes: Record<string, number>;
+  objectTypes: Record<string, number>;
+  /** Items whose outcome tree holds the type. */
+  outcomeTypes: Record<string, number>;
 }
 
 /** What one append wrote. */

@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
@@ -26,9 +26,21 @@ export interface OutcomeNode {
  * items of a run densely from 1 in processing order, so page N is an index range on
  * (activity_id, sequence). That unique index also INCLUDEs the list columns (see the initial
  * migration; TypeORM's decorators cannot say INCLUDE), so pages are index-only scans.
+ *
+ * The filter, sort and search indexes (partial, expression and GIN indexes, see the ItemQueries
+ * migration) are declared here by name only, so that schema comparison leaves them alone.
  */
 @Entity({ name: 'execution_items' })
 @Unique('execution_items_activity_sequence_key', ['activityId', 'sequence'])
+@Index('execution_items_errors_idx', { synchronize: false })
+@Index('execution_items_error_type_idx', { synchronize: false })
+@Index('execution_items_change_type_idx', { synchronize: false })
+@Index('execution_items_object_type_idx', { synchronize: false })
+@Index('execution_items_display_name_sort_idx', { synchronize: false })
+@Index('execution_items_external_id_sort_idx', { synchronize: false })
+@Index('execution_items_error_type_sort_idx', { synchronize: false })
+@Index('execution_items_outcome_types_idx', { synchronize: false })
+@Index('execution_items_search_idx', { synchronize: false })
 export class ExecutionItem {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'execution_items_pkey' })
   id: string;
@@ -74,4 +86,8 @@ export class ExecutionItem {
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outcomes: OutcomeNode[];
+
+  /** The distinct outcome types anywhere in `outcomes`, for the outcomeType filter. */
+  @Column({ name: 'outcome_types', type: 'text', array: true, default: () => "'{}'" })
+  outcomeTypes: OutcomeType[];
 }

@@ -1,0 +1,124 @@
+import { containsPattern, type ItemFilters, type SortDirection, type SortKey } from './item-query';
+import { ERROR_TYPES, isOneOf } from './vocabulary';
+
+/** A value of a sort key, as the page query returns it and a cursor carries it. */
+export type KeyValue = string | number | boolean;
+
+/**
+ * One column of a sort order: an expression that is never null (so a cursor is a single row
+ * comparison), matching an index of the ItemQueries migration expression for expression.
+ */
+interface SortColumn {
+  sql: (alias: string) => string;
+  /** The type a cursor's value is cast to. */
+  cast: 'text' | 'boolean' | 'error_type';
+  isValue: (value: unknown) => boolean;
+}
+
+/** A text value the database accepts as a parameter: no NUL, no unpaired surrogate. */
+const isText = (value: unknown) =>
+  typeof value === 'string' && !value.includes('\u0000') && value.isWellFormed();
+
+const MAX_SEQUENCE = 2_147_483_647;
+const lowerText = (column: string) => (alias: string) =>
+  `(coalesce(lower(${alias}.${column}), '') COLLATE "C")`;
+
+/** The sort columns before the sequence, which always comes last and breaks ties. */
+const SORT_COLUMNS: Record<SortKey, SortColumn[]> = {
+  sequence: [],
+  displayName: [{ sql: lowerText('display_name'), cast: 'text', isValue: isText }],
+  externalIdValue: [{ sql: lowerText('external_id_value'), cast: 'text', isValue: isText }],
+  objectType: [{ sql: objectTypeKey, cast: 'text', isValue: isText }],
+  // Errors first, in vocabulary order; items without an error after them. The placeholder in
+  // the second column only keeps it non-null: the first column has already ordered those items.
+  errorType: [
+    {
+      sql: (alias) => `(${alias}.error_type IS NULL)`,
+      cast: 'boolean',
+      isValue: (v) => typeof v === 'boolean',
+    },
+    {
+      sql: (alias) => `coalesce(${alias}.error_type, '${ERROR_TYPES[0]}')`,
+      cast: 'error_type',
+      isValue: (v) => isOneOf(ERROR_TYPES, v),
+    },
+  ],
+};
+
+function objectTypeKey(alias: string): string {
+  return `(coalesce(${alias}.object_type, '') COLLATE "C")`;
+}
+
+/** Numbered parameters for one statement. */
+export class SqlParameters {
+  readonly values: unknown[] = [];
+
+  add(value: unknown, cast?: string): string {
+    this.values.push(value);
+    return cast ? `$${this.values.length}::${cast}` : `$${this.values.length}`;
+  }
+}
+
+/** The conditions an item must meet, for rows of `alias`; empty for the whole run. */
+export function filterConditions(filters: ItemFilters, alias: string, params: SqlParameters): string[] {
+  const conditions: string[] = [];
+  if (filters.errorType)
+    conditions.push(`${alias}.error_type = ANY(${params.add(filters.errorType, 'error_type[]')})`);
+  if (filters.objectChangeType) {
+    conditions.push(
+      `${alias}.object_change_type = ANY(${params.add(filters.objectChangeType, 'object_change_type[]')})`,
+    );
+  }
+  if (filters.objectType)
+    conditions.push(`${objectTypeKey(alias)} = ANY(${params.add(filters.objectType, 'text[]')})`);
+  if (filters.outcomeType)
+    conditions.push(`${alias}.outcome_types && ${params.add(filters.outcomeType, 'text[]')}`);
+  if (filters.hasError !== undefined) {
+    conditions.push(`${alias}.error_type IS ${filters.hasError ? 'NOT NULL' : 'NULL'}`);
+  }
+  if (filters.search !== undefined) {
+    const pattern = params.add(containsPattern(filters.search), 'text');
+    conditions.push(
+      `(${alias}.display_name ILIKE ${pattern} OR ${alias}.external_id_value ILIKE ${pattern})`,
+    );
+  }
+  return conditions;
+}
+
+/** The sort key expressions, sequence last, for rows of `alias`. */
+export function sortExpressions(sortBy: SortKey, alias: string): string[] {
+  return [...SORT_COLUMNS[sortBy].map((column) => column.sql(alias)), `${alias}.sequence`];
+}
+
+/** `ORDER BY` items: every key in the one direction, so one index scan (or its reverse) serves it. */
+export function orderBy(sortBy: SortKey, direction: SortDirection, alias: string): string {
+  return sortExpressions(sortBy, alias)
+    .map((expression) => `${expression} ${direction.toUpperCase()}`)
+    .join(', ');
+}
+
+/** Rows after the position `after` in this order: one row comparison, an index range. */
+export function afterCondition(
+  sortBy: SortKey,
+  direction: SortDirection,
+  after: readonly KeyValue[],
+  alias: string,
+  params: SqlParameters,
+): string {
+  const casts = [...SORT_COLUMNS[sortBy].map((column) => column.cast), 'int'];
+  const values = after.map((value, index) => params.add(value, casts[index]));
+  return `(${sortExpressions(sortBy, alias).join(', ')}) ${direction === 'asc' ? '>' : '<'} (${values.join(', ')})`;
+}
+
+/** True when `values` is a position in this sort order: each key's value, then a sequence. */
+export function isPosition(sortBy: SortKey, values: unknown): values is KeyValue[] {
+  const columns = SORT_COLUMNS[sortBy];
+  return (
+    Array.isArray(values) &&
+    values.length === columns.length + 1 &&
+    columns.every((column, index) => column.isValue(values[index])) &&
+    Number.isInteger(values[columns.length]) &&
+    (values[columns.length] as number) >= 0 &&
+    (values[columns.length] as number) <= MAX_SEQUENCE
+  );
+}
