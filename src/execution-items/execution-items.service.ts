@@ -198,7 +198,10 @@ export class ExecutionItemsService {
     if (typeof request.cursor !== 'string') throw ApiError.validation({ cursor: ['must be a string'] });
     if (request.page !== undefined) throw ApiError.validation({ page: ['cannot be combined with cursor'] });
     const cursor = decodeCursor(request.cursor, activityId);
-    const pageSize = Math.min(cursor.pageSize, this.options.maxPageSize);
+    if (cursor.pageSize > this.options.maxPageSize) {
+      throw ApiError.validation({ cursor: ['is not a cursor this API returned'] });
+    }
+    const pageSize = cursor.pageSize;
     assertCursorMatches(
       cursor,
       request,
