@@ -5,7 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import type { AppConfig } from './config/app-config';
 import { appendMethodFor, type OpenDatabase } from './database/database-server';
-import { buildTypeOrmOptions } from './database/typeorm-options';
+import { buildTypeOrmModuleOptions } from './database/typeorm-options';
 import { ExecutionItemsModule } from './execution-items';
 
 /** The standalone service: the host that owns the connection and authentication. */
@@ -15,7 +15,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }),
+        TypeOrmModule.forRoot(buildTypeOrmModuleOptions(database)),
         AuthModule.forRoot(config.auth),
         ExecutionItemsModule.forRoot({
           roleClaim: config.roleClaim,

@@ -83,12 +83,39 @@ describe('loadAppConfig', () => {
   describe('database server', () => {
     it('uses a PostgreSQL server for DATABASE_URL, with a pool of 10 by default', () => {
       const url = 'postgres://app@127.0.0.1:5432/items';
-      expect(loadAppConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'server', url, poolSize: 10 });
+      expect(loadAppConfig({ DATABASE_URL: url }).database).toEqual({
+        kind: 'server',
+        url,
+        poolSize: 10,
+        statementTimeoutMs: 10_000,
+        poolWaitMs: 5_000,
+        connectRetries: 10,
+      });
+    });
+
+    it('reads the statement timeout (0 turns it off), the pool wait and the start-up retries', () => {
+      expect(
+        loadAppConfig({
+          DATABASE_URL: 'postgres://db/items',
+          DATABASE_STATEMENT_TIMEOUT_MS: '0',
+          DATABASE_POOL_WAIT_MS: '250',
+          DATABASE_CONNECT_RETRIES: '0',
+        }).database,
+      ).toMatchObject({ statementTimeoutMs: 0, poolWaitMs: 250, connectRetries: 0 });
+    });
+
+    it.each([
+      ['DATABASE_STATEMENT_TIMEOUT_MS', '-1'],
+      ['DATABASE_STATEMENT_TIMEOUT_MS', '10s'],
+      ['DATABASE_POOL_WAIT_MS', '0'],
+      ['DATABASE_CONNECT_RETRIES', '1.5'],
+    ])('rejects %s=%p, naming it', (name, value) => {
+      expect(configErrorFor({ DATABASE_URL: 'postgres://db/items', [name]: value }).message).toContain(name);
     });
 
     it('accepts postgresql:// and DATABASE_POOL_SIZE', () => {
       const url = 'postgresql://app@db/items';
-      expect(loadAppConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '25' }).database).toEqual({
+      expect(loadAppConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '25' }).database).toMatchObject({
         kind: 'server',
         url,
         poolSize: 25,

@@ -44,6 +44,9 @@ export function loadDatabaseSettings(env: Env): DatabaseSettings {
         kind: 'server',
         url: postgresUrl(databaseUrl),
         poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+        statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+        poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),
+        connectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1000),
       }
     : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
 }

@@ -6,8 +6,19 @@ import type { DatabaseConnection } from './typeorm-options';
 export const IN_MEMORY = 'memory://';
 
 /** Where the service's data lives: a PostgreSQL server, or PGlite embedded in the process. */
-export type DatabaseSettings =
-  { kind: 'server'; url: string; poolSize: number } | { kind: 'embedded'; dataDir: string };
+export type DatabaseSettings = ServerSettings | { kind: 'embedded'; dataDir: string };
+
+export interface ServerSettings {
+  kind: 'server';
+  url: string;
+  poolSize: number;
+  /** Longest a statement may run before the server cancels it (0: no limit). */
+  statementTimeoutMs?: number;
+  /** Longest a request waits for a pooled connection. */
+  poolWaitMs?: number;
+  /** Further attempts to connect at start, 3 s apart, before giving up. */
+  connectRetries?: number;
+}
 
 export interface OpenDatabase extends DatabaseConnection {
   kind: DatabaseSettings['kind'];
@@ -23,7 +34,8 @@ export interface OpenDatabase extends DatabaseConnection {
  */
 export async function openDatabase(settings: DatabaseSettings): Promise<OpenDatabase> {
   if (settings.kind === 'server') {
-    return { kind: 'server', url: settings.url, poolSize: settings.poolSize, close: async () => undefined };
+    const { kind: _kind, ...connection } = settings;
+    return { kind: 'server', ...connection, close: async () => undefined };
   }
   return startEmbeddedPostgres(settings.dataDir);
 }
@@ -46,6 +58,8 @@ async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
     kind: 'embedded',
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
     poolSize: 1,
+    // One connection: a request may wait behind an export, so it waits longer than on a server.
+    poolWaitMs: 30_000,
     close: async () => {
       await server.stop();
       await db.close();

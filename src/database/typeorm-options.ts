@@ -1,3 +1,4 @@
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items/entities';
 import { MIGRATIONS } from './migrations';
@@ -7,13 +8,23 @@ export interface DatabaseConnection {
   url: string;
   /** Most connections the pool opens. */
   poolSize: number;
+  /** Longest a statement may run before the server cancels it; 0 or absent: no limit. */
+  statementTimeoutMs?: number;
+  /** Longest a request waits for a pooled connection before it fails (a 503); default 5 s. */
+  poolWaitMs?: number;
+  /** Further attempts to connect at start, 3 s apart; default none. */
+  connectRetries?: number;
 }
+
+/** Milliseconds between connection attempts at start. */
+const CONNECT_RETRY_DELAY_MS = 3_000;
 
 /**
  * The one place the TypeORM options are built: the app, the e2e harness and the TypeORM CLI
  * (`ormconfig.ts`) all use it, so they see the same entities and migrations.
  */
 export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceOptions {
+  const { statementTimeoutMs = 0, poolWaitMs = 5_000 } = connection;
   return {
     type: 'postgres',
     url: connection.url,
@@ -22,6 +33,24 @@ export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceO
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    extra: { max: connection.poolSize, application_name: 'execution-items' },
+    extra: {
+      max: connection.poolSize,
+      application_name: 'execution-items',
+      // A statement that runs too long is cancelled by the server (a 503 for the client) rather
+      // than holding a connection; migrations lift the limit for their own transaction.
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+      // Waiting for a free connection is bounded too: pool exhaustion becomes a 503, not a hang.
+      connectionTimeoutMillis: poolWaitMs,
+    },
+  };
+}
+
+/** The app's TypeORM root: migrations run at start, and a server that is not up yet is retried. */
+export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeOrmModuleOptions {
+  return {
+    ...buildTypeOrmOptions(connection),
+    migrationsRun: true,
+    retryAttempts: connection.connectRetries ?? 0,
+    retryDelay: CONNECT_RETRY_DELAY_MS,
   };
 }

@@ -254,12 +254,17 @@ export class ExecutionItemsQueries {
                   WHERE ${conditions.join(' AND ')}
                   ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}`;
     const runner = this.dataSource.createQueryRunner('slave');
+    const end = () => runner.query('ROLLBACK').catch(() => undefined).finally(() => runner.release());
     try {
+      // An export may stream for minutes: its own read-only transaction lifts the statement
+      // timeout for it alone.
+      await runner.query('BEGIN READ ONLY');
+      await runner.query('SET LOCAL statement_timeout = 0');
       const rows: Readable = await runner.stream(sql, params.values);
-      rows.once('close', () => void runner.release());
-      return rows as Readable & AsyncIterable<ExportedItem>;
+      rows.once('close', () => void end());
+      return rows;
     } catch (error) {
-      await runner.release();
+      await end();
       throw error;
     }
   }

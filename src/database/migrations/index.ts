@@ -1,5 +1,26 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { InitialSchema1795812407420 } from './1795812407420-InitialSchema';
 import { ItemQueries1795820336807 } from './1795820336807-ItemQueries';
 
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * A migration with the app's `statement_timeout` lifted for its own transaction (migrations run
+ * one transaction each): building an index over millions of rows takes longer than any request.
+ */
+function withoutStatementTimeout(Migration: MigrationClass): MigrationClass {
+  return class extends Migration {
+    override async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query('SET LOCAL statement_timeout = 0');
+      await super.up(queryRunner);
+    }
+
+    override async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query('SET LOCAL statement_timeout = 0');
+      await super.down(queryRunner);
+    }
+  };
+}
+
 /** Every migration, oldest first. A new migration is added here as well as in this folder. */
-export const MIGRATIONS = [InitialSchema1795812407420, ItemQueries1795820336807];
+export const MIGRATIONS = [InitialSchema1795812407420, ItemQueries1795820336807].map(withoutStatementTimeout);
