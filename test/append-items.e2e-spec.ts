@@ -296,9 +296,30 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       const third = await t.service.appendItems(run.id, adds(5, 'c'));
 
       expect([first, second, third]).toEqual([
-        { activityId: run.id, itemIds: expect.any(Array), firstSequence: 1, lastSequence: 3, itemCount: 3 },
-        { activityId: run.id, itemIds: expect.any(Array), firstSequence: 4, lastSequence: 4, itemCount: 4 },
-        { activityId: run.id, itemIds: expect.any(Array), firstSequence: 5, lastSequence: 9, itemCount: 9 },
+        {
+          activityId: run.id,
+          itemIds: expect.any(Array),
+          firstSequence: 1,
+          lastSequence: 3,
+          itemCount: 3,
+          replayed: false,
+        },
+        {
+          activityId: run.id,
+          itemIds: expect.any(Array),
+          firstSequence: 4,
+          lastSequence: 4,
+          itemCount: 4,
+          replayed: false,
+        },
+        {
+          activityId: run.id,
+          itemIds: expect.any(Array),
+          firstSequence: 5,
+          lastSequence: 9,
+          itemCount: 9,
+          replayed: false,
+        },
       ]);
       const rows: StoredItem[] = await storedItems(run.id);
       expect(rows.map((row) => [row.sequence, row.display_name])).toEqual([
@@ -774,6 +795,85 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         }
         expect((await counters(run.id)).item_count).toBe(stored.length);
       });
+    });
+  });
+
+  describe('appendItems with a batch id (retries)', () => {
+    it('answers a retry of a written batch with the first result and writes nothing', async () => {
+      const run = await startRun();
+      const first = await t.service.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
+      const before = await counters(run.id);
+      const retry = await t.service.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
+
+      expect(first.replayed).toBe(false);
+      expect(retry).toEqual({ ...first, replayed: true });
+      expect(await sequences(run.id)).toEqual([1, 2, 3]);
+      expect(await counters(run.id)).toEqual(before);
+    });
+
+    it('numbers new batches after the retried one and keeps each batch id to its run', async () => {
+      const [run, other] = await Promise.all([startRun(), startRun()]);
+      await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      const second = await t.service.appendItems(run.id, adds(2, 'b'), { batchId: 'b2' });
+      const retry = await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      const elsewhere = await t.service.appendItems(other.id, adds(2, 'a'), { batchId: 'b1' });
+
+      expect(second).toMatchObject({ firstSequence: 3, lastSequence: 4, itemCount: 4, replayed: false });
+      expect(retry).toMatchObject({ firstSequence: 1, lastSequence: 2, itemCount: 4, replayed: true });
+      expect(elsewhere).toMatchObject({ firstSequence: 1, lastSequence: 2, itemCount: 2, replayed: false });
+      expect((await storedItems(run.id)).map((row) => row.display_name)).toEqual([
+        'a-0',
+        'a-1',
+        'b-0',
+        'b-1',
+      ]);
+    });
+
+    it('answers a retry after the run has ended', async () => {
+      const run = await startRun();
+      const first = await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'last' });
+      await t.service.completeRun(run.id, 'Complete');
+      await expect(t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'last' })).resolves.toEqual({
+        ...first,
+        replayed: true,
+      });
+    });
+
+    it('writes a retry sent while the first attempt is still running exactly once', async () => {
+      const run = await startRun();
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => t.service.appendItems(run.id, adds(50, 'x'), { batchId: 'same' })),
+      );
+      expect(results.filter((result) => !result.replayed)).toHaveLength(1);
+      expect(new Set(results.map((result) => JSON.stringify(result.itemIds))).size).toBe(1);
+      expect(await sequences(run.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect((await counters(run.id)).item_count).toBe(50);
+    });
+
+    it('refuses a different batch under a used id, writing nothing', async () => {
+      const run = await startRun();
+      await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      await expect(
+        t.service.appendItems(run.id, adds(2, 'changed'), { batchId: 'b1' }),
+      ).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `Batch b1 was already appended to activity ${run.id} with different items.`,
+      });
+      expect(await sequences(run.id)).toEqual([1, 2]);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['201 characters', 'x'.repeat(201)],
+      ['a NUL', 'a\u0000b'],
+      ['not a string', 42 as unknown as string],
+    ])('VALIDATION_ERROR for a batch id that is %s, writing nothing', async (_name, batchId) => {
+      const run = await startRun();
+      await expect(t.service.appendItems(run.id, adds(1, 'a'), { batchId })).rejects.toMatchObject({
+        code: 'VALIDATION_ERROR',
+        validationErrors: { batchId: ['must be 1 to 200 characters without control characters'] },
+      });
+      expect(await sequences(run.id)).toEqual([]);
     });
   });
 

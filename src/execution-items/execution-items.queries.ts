@@ -254,7 +254,11 @@ export class ExecutionItemsQueries {
                   WHERE ${conditions.join(' AND ')}
                   ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}`;
     const runner = this.dataSource.createQueryRunner('slave');
-    const end = () => runner.query('ROLLBACK').catch(() => undefined).finally(() => runner.release());
+    const end = () =>
+      runner
+        .query('ROLLBACK')
+        .catch(() => undefined)
+        .finally(() => runner.release());
     try {
       // An export may stream for minutes: its own read-only transaction lifts the statement
       // timeout for it alone.

@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, QueryFailedError, Repository, type FindOptionsWhere } from 'typeorm';
+import {
+  DataSource,
+  In,
+  QueryFailedError,
+  Repository,
+  type EntityManager,
+  type FindOptionsWhere,
+} from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ApiError } from '../common/api-error';
 import { GUID_PATTERN } from '../common/validation';
@@ -21,6 +29,7 @@ import type {
   PageResponse,
 } from './dto/responses';
 import { Activity } from './entities/activity.entity';
+import { AppendBatch } from './entities/append-batch.entity';
 import {
   EXECUTION_ITEMS_OPTIONS,
   type ResolvedExecutionItemsOptions,
@@ -87,6 +96,14 @@ export interface ItemsExport {
   stream: Readable;
 }
 
+export interface AppendOptions {
+  /**
+   * The engine's id for this batch (1-200 characters), unique within the run: a retry with the
+   * same id and the same items returns the first append's result instead of writing again.
+   */
+  batchId?: string;
+}
+
 export interface ListActivitiesRequest extends PageRequest {
   targetType?: ActivityTargetType[];
   status?: ActivityStatus[];
@@ -102,6 +119,9 @@ export interface StartRunRequest {
 
 /** Longest accepted connected system or run profile name. */
 const MAX_NAME_LENGTH = 400;
+
+/** Longest accepted batch id. */
+const MAX_BATCH_ID_LENGTH = 200;
 
 /**
  * The module's API: what the HTTP controller serves and what other Nest modules call.
@@ -329,15 +349,27 @@ export class ExecutionItemsService {
   /**
    * Appends a batch to a run in progress, numbering its items after the run's last one, and
    * updates the run's counters in the same transaction. Concurrent appends to one run queue on
-   * the run's row; a batch that fails validation or the database writes nothing.
+   * the run's row; a batch that fails validation or the database writes nothing. With a
+   * `batchId`, a retry of a batch that was already written returns the first append's result
+   * (`replayed: true`) and writes nothing, even after the run has ended.
    */
-  async appendItems(activityId: string, items: readonly NewExecutionItem[]): Promise<AppendResult> {
+  async appendItems(
+    activityId: string,
+    items: readonly NewExecutionItem[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     assertActivityId(activityId);
     checkBatchSize(items);
+    const batch =
+      options.batchId === undefined ? null : { id: checkBatchId(options.batchId), hash: hashOf(items) };
     return this.dataSource.transaction(async (manager) => {
       const run = await this.queries.lockRun(manager, activityId);
       if (!run) throw activityNotFound(activityId);
       if (run.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, run.targetType);
+      if (batch) {
+        const earlier = await manager.findOneBy(AppendBatch, { activityId, batchId: batch.id });
+        if (earlier) return this.replay(manager, activityId, run, earlier, batch.hash);
+      }
       if (run.status !== 'InProgress') {
         throw ApiError.badRequest(
           `Activity with ID ${activityId} is ${run.status}; items can only be added to a run in progress.`,
@@ -349,14 +381,52 @@ export class ExecutionItemsService {
           : await this.queries.insertItems(manager, activityId, run.itemCount, prepareItems(items));
       const itemCount = run.itemCount + written.items.length;
       await manager.update(Activity, { id: activityId }, countersAfter(run, written.items));
+      if (batch) {
+        await manager.insert(AppendBatch, {
+          activityId,
+          batchId: batch.id,
+          firstSequence: run.itemCount + 1,
+          itemCount: written.items.length,
+          contentHash: batch.hash,
+        });
+      }
       return {
         activityId,
         itemIds: written.ids,
         firstSequence: run.itemCount + 1,
         lastSequence: itemCount,
         itemCount,
+        replayed: false,
       };
     });
+  }
+
+  /** The result of a batch written before under the same id; a different batch reusing it is refused. */
+  private async replay(
+    manager: EntityManager,
+    activityId: string,
+    run: LockedRun,
+    earlier: AppendBatch,
+    hash: string,
+  ): Promise<AppendResult> {
+    if (earlier.contentHash !== hash) {
+      throw ApiError.badRequest(
+        `Batch ${earlier.batchId} was already appended to activity ${activityId} with different items.`,
+      );
+    }
+    const lastSequence = earlier.firstSequence + earlier.itemCount - 1;
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT id FROM execution_items WHERE activity_id = $1 AND sequence BETWEEN $2 AND $3 ORDER BY sequence`,
+      [activityId, earlier.firstSequence, lastSequence],
+    );
+    return {
+      activityId,
+      itemIds: rows.map((row) => row.id),
+      firstSequence: earlier.firstSequence,
+      lastSequence,
+      itemCount: run.itemCount,
+      replayed: true,
+    };
   }
 
   /** Ends a run with its final status; no items can be appended afterwards. */
@@ -439,6 +509,27 @@ function assertCursorMatches(
       ],
     });
   }
+}
+
+function checkBatchId(batchId: unknown): string {
+  if (
+    typeof batchId !== 'string' ||
+    batchId.length === 0 ||
+    batchId.length > MAX_BATCH_ID_LENGTH ||
+    /\p{Cc}/u.test(batchId) ||
+    !batchId.isWellFormed()
+  ) {
+    throw ApiError.validation(
+      { batchId: [`must be 1 to ${MAX_BATCH_ID_LENGTH} characters without control characters`] },
+      'The batch is not valid; nothing was written.',
+    );
+  }
+  return batchId;
+}
+
+/** Fingerprint of a batch as sent: the same items in the same order give the same hash. */
+function hashOf(items: readonly NewExecutionItem[]): string {
+  return createHash('sha256').update(JSON.stringify(items)).digest('hex');
 }
 
 function isUniqueViolation(error: unknown): boolean {

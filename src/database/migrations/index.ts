@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { InitialSchema1795812407420 } from './1795812407420-InitialSchema';
 import { ItemQueries1795820336807 } from './1795820336807-ItemQueries';
+import { AppendBatches1795821109259 } from './1795821109259-AppendBatches';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -23,4 +24,8 @@ function withoutStatementTimeout(Migration: MigrationClass): MigrationClass {
 }
 
 /** Every migration, oldest first. A new migration is added here as well as in this folder. */
-export const MIGRATIONS = [InitialSchema1795812407420, ItemQueries1795820336807].map(withoutStatementTimeout);
+export const MIGRATIONS = [
+  InitialSchema1795812407420,
+  ItemQueries1795820336807,
+  AppendBatches1795821109259,
+].map(withoutStatementTimeout);

@@ -83,6 +83,8 @@ export interface AppendResult {
   /** Sequence numbers of the first and last new item. */
   firstSequence: number;
   lastSequence: number;
-  /** The run's item count after this append. */
+  /** The run's item count after this append (for a replay: now). */
   itemCount: number;
+  /** True when a batch with this `batchId` had been written already and nothing was written now. */
+  replayed: boolean;
 }
