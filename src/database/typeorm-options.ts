@@ -1,5 +1,6 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
+import { API_KEYS_ENTITIES } from '../api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items/entities';
 import { MIGRATIONS } from './migrations';
 
@@ -28,7 +29,7 @@ export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceO
   return {
     type: 'postgres',
     url: connection.url,
-    entities: EXECUTION_ITEMS_ENTITIES,
+    entities: [...EXECUTION_ITEMS_ENTITIES, ...API_KEYS_ENTITIES],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
@@ -50,7 +51,8 @@ export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeO
   return {
     ...buildTypeOrmOptions(connection),
     migrationsRun: true,
-    retryAttempts: connection.connectRetries ?? 0,
+    // Nest's TypeOrmModule counts every attempt, the first one included.
+    retryAttempts: (connection.connectRetries ?? 0) + 1,
     retryDelay: CONNECT_RETRY_DELAY_MS,
   };
 }
