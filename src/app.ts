@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { replyToFrameworkError } from './common/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
 
@@ -20,7 +21,10 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(config, database),
       // Long path parameters reach validation (a clear 400) instead of the router's bare 414.
-      new FastifyAdapter({ routerOptions: { maxParamLength: 2048 } }),
+      new FastifyAdapter({
+        routerOptions: { maxParamLength: 2048 },
+        frameworkErrors: replyToFrameworkError,
+      }),
       { abortOnError: false, ...options },
     );
     await app.init();
