@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
-import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { JWT_STRATEGY } from '../execution-items/jwt-auth.guard';
 import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 
@@ -31,9 +31,22 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 }
 
+/** A compact JWS: three base64url parts (RFC 7515), the last one empty for `alg: none`. */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
+
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750): one token and nothing else.
+ * passport-jwt's own extractor takes the first of `Bearer a b`, which would let a second,
+ * unchecked value ride along.
+ */
+function bearerToken(request: { headers: Record<string, string | string[] | undefined> }): string | null {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? (BEARER.exec(header)?.[1] ?? null) : null;
+}
+
 function strategyOptions(config: AuthConfig): StrategyOptionsWithoutRequest {
   const common = {
-    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    jwtFromRequest: bearerToken,
     ignoreExpiration: false,
     algorithms: config.algorithms,
     ...(config.issuer ? { issuer: config.issuer } : {}),
