@@ -7,7 +7,6 @@ import { parseArgs } from 'node:util';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
@@ -53,6 +52,26 @@ class EngineModule {
 }
 
 type Kind = 'page' | 'deep page' | 'filter' | 'search' | 'cursor' | 'stats' | 'bad token' | 'bad input';
+
+/** The part of autocannon's programmatic API used here (the package ships no types). */
+interface SentRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+interface LoadClient {
+  on(event: 'response', listener: (statusCode: number, bytes: number, responseTime: number) => void): void;
+  requestIterator: { currentRequest: { headers?: Record<string, string> } };
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: Array<{ setupRequest: (request: SentRequest) => SentRequest }>;
+  setupClient: (client: LoadClient) => void;
+}) => Promise<{ requests: { total: number; average: number }; errors: number; timeouts: number }>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
 
 interface Tally {
   count: number;
@@ -166,7 +185,6 @@ async function main(): Promise<void> {
     const rss: number[] = [];
     const sampler = setInterval(() => rss.push(vmRss(service!.pid!)), 1000);
     let next = 0;
-    const kindOf = new Map<string, Kind>();
     log(`soaking for ${seconds} s with ${connections} connections`);
     const result = await autocannon({
       url: base,
@@ -174,28 +192,19 @@ async function main(): Promise<void> {
       duration: seconds,
       requests: [
         {
-          setupRequest: (req) => {
+          setupRequest: (request) => {
             const chosen = requests[next++ % requests.length];
-            kindOf.set(chosen.path + (chosen.auth ?? ''), chosen.kind);
-            return {
-              ...req,
-              method: 'GET',
-              path: chosen.path,
-              headers: chosen.auth ? { authorization: `Bearer ${chosen.auth}` } : {},
-            };
+            const headers: Record<string, string> = { 'x-soak-kind': chosen.kind };
+            if (chosen.auth) headers.authorization = `Bearer ${chosen.auth}`;
+            return { ...request, method: 'GET', path: chosen.path, headers };
           },
         },
       ],
       setupClient: (client) => {
-        client.on('response', (statusCode: number, _bytes: number, responseTime: number) => {
-          const sent = (
-            client as unknown as {
-              requestIterator: { currentRequest: { path: string; headers: Record<string, string> } };
-            }
-          ).requestIterator.currentRequest;
-          const auth = sent.headers?.authorization?.replace('Bearer ', '') ?? '';
-          const kind = kindOf.get(sent.path + auth) ?? 'page';
-          const tally = tallies.get(kind) ?? { count: 0, statuses: new Map(), latencies: [] };
+        client.on('response', (statusCode, _bytes, responseTime) => {
+          // One request in flight per connection: the current request is the one answered.
+          const kind = (client.requestIterator.currentRequest.headers?.['x-soak-kind'] ?? 'page') as Kind;
+          const tally = tallies.get(kind) ?? { count: 0, statuses: new Map<number, number>(), latencies: [] };
           tally.count += 1;
           tally.statuses.set(statusCode, (tally.statuses.get(statusCode) ?? 0) + 1);
           tally.latencies.push(responseTime);
