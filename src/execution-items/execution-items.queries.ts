@@ -170,10 +170,14 @@ export class ExecutionItemsQueries {
     }
     const keys = sortExpressions(sortBy, 'i').slice(0, -1);
     const keyColumns = keys.map((key, index) => `, ${key} AS k${index}`).join('');
-    const countColumn = count
-      ? `(SELECT count(*)::int FROM execution_items c
-           WHERE ${['c.activity_id = a.id', ...filterConditions(filters, 'c', params)].join(' AND ')})`
-      : 'NULL::int';
+    // A lateral subquery runs once for the activity row; in the select list it would run once
+    // per item row of the page.
+    const countJoin = count
+      ? `CROSS JOIN LATERAL (
+              SELECT count(*)::int AS match_count FROM execution_items c
+               WHERE ${['c.activity_id = a.id', ...filterConditions(filters, 'c', params)].join(' AND ')}
+         ) c`
+      : 'CROSS JOIN (SELECT NULL::int AS match_count) c';
     const rows: Array<
       RunCounters &
         ExecutionItemRow & {
@@ -182,8 +186,9 @@ export class ExecutionItemsQueries {
           sequence: number;
         } & Record<string, KeyValue>
     > = await this.dataSource.query(
-      `SELECT ${RUN_COLUMNS}, ${countColumn} AS match_count, i.*
+      `SELECT ${RUN_COLUMNS}, c.match_count, i.*
          FROM activities a
+         ${countJoin}
          LEFT JOIN LATERAL (
               SELECT ${LIST_COLUMNS}${keyColumns}
                 FROM execution_items i
