@@ -10,9 +10,10 @@ import { copyRow } from './copy-format';
 import type { CountsByKey } from './entities/activity.entity';
 import type { OutcomeNode } from './entities/execution-item.entity';
 import type { ExportedItem } from './export-format';
-import type { ItemQuery } from './item-query';
+import { isUnfiltered, type ItemQuery } from './item-query';
 import {
   afterCondition,
+  counterGuards,
   filterConditions,
   orderBy,
   sortExpressions,
@@ -158,11 +159,12 @@ export class ExecutionItemsQueries {
     const { filters, sortBy, sortDirection } = query;
     const params = new SqlParameters();
     const id = params.add(activityId, 'uuid');
-    const conditions = [`i.activity_id = a.id`, ...filterConditions(filters, 'i', params)];
+    const guards = counterGuards(filters, params);
+    const conditions = [`i.activity_id = a.id`, ...guards, ...filterConditions(filters, 'i', params)];
     let offset = '';
     if ('after' in position) {
       conditions.push(afterCondition(sortBy, sortDirection, position.after, 'i', params));
-    } else if (conditions.length === 1 && sortBy === 'sequence' && sortDirection === 'desc') {
+    } else if (isUnfiltered(filters) && sortBy === 'sequence' && sortDirection === 'desc') {
       // Newest first over the whole run: page N starts at a known sequence, no OFFSET needed.
       conditions.push(`i.sequence <= a.item_count - ${params.add(position.offset, 'bigint')}`);
     } else {
@@ -175,7 +177,7 @@ export class ExecutionItemsQueries {
     const countJoin = count
       ? `CROSS JOIN LATERAL (
               SELECT count(*)::int AS match_count FROM execution_items c
-               WHERE ${['c.activity_id = a.id', ...filterConditions(filters, 'c', params)].join(' AND ')}
+               WHERE ${['c.activity_id = a.id', ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')}
          ) c`
       : 'CROSS JOIN (SELECT NULL::int AS match_count) c';
     const rows: Array<

@@ -85,6 +85,24 @@ export function filterConditions(filters: ItemFilters, alias: string, params: Sq
   return conditions;
 }
 
+/**
+ * Conditions on the run's counters (activity alias `a`) that are false when a filter cannot
+ * match any item: the database checks them once, before scanning, so a filter for a type the
+ * run never had answers at once instead of reading the whole run to find nothing.
+ */
+export function counterGuards(filters: ItemFilters, params: SqlParameters): string[] {
+  const anyCounted = (column: string, keys: readonly string[]) =>
+    `(SELECT sum(value::int) FROM jsonb_each_text(a.${column}) WHERE key = ANY(${params.add(keys, 'text[]')})) > 0`;
+  const guards: string[] = [];
+  if (filters.errorType) guards.push(anyCounted('error_type_counts', filters.errorType));
+  if (filters.objectChangeType) guards.push(anyCounted('change_type_counts', filters.objectChangeType));
+  if (filters.objectType) guards.push(anyCounted('object_type_counts', filters.objectType));
+  if (filters.outcomeType) guards.push(anyCounted('outcome_type_counts', filters.outcomeType));
+  if (filters.hasError === true) guards.push('a.error_item_count > 0');
+  if (filters.hasError === false) guards.push('a.item_count > a.error_item_count');
+  return guards;
+}
+
 /** The sort key expressions, sequence last, for rows of `alias`. */
 export function sortExpressions(sortBy: SortKey, alias: string): string[] {
   return [...SORT_COLUMNS[sortBy].map((column) => column.sql(alias)), `${alias}.sequence`];
