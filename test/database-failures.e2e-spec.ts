@@ -175,6 +175,26 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     await recovers();
   });
 
+  it('20. a search the database cannot finish in time ends with a 503 within the statement timeout, never a hung socket', async () => {
+    // A search that reads the whole run behind a lock stands in for one too costly to finish.
+    await direct.query('BEGIN');
+    await direct.query('LOCK TABLE execution_items IN ACCESS EXCLUSIVE MODE');
+    try {
+      const started = Date.now();
+      const res = await request(t.http)
+        .get(
+          `/api/v1/activities/${runId}/items?search=${encodeURIComponent('%_%'.repeat(80))}&sortBy=displayName`,
+        )
+        .set(bearer(adminToken()))
+        .expect(503);
+      expect(res.body).toEqual(UNAVAILABLE);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await direct.query('COMMIT');
+    }
+    await recovers();
+  });
+
   it('31. an append whose connection is killed half-way leaves no items and no counter change', async () => {
     const run = await t.service.startRun({
       connectedSystemName: 'LDAP',

@@ -40,7 +40,7 @@ describe('paging while the engine appends', () => {
         .expect(200)
     ).body;
 
-  it('sees every item exactly once, in order, and every page agrees with its totalCount', async () => {
+  it('30. sees every item exactly once, in order, and every page agrees with its totalCount', async () => {
     const run = await t.service.startRun({
       connectedSystemName: 'HR',
       runProfileName: 'Delta',
@@ -84,7 +84,7 @@ describe('paging while the engine appends', () => {
     expect(seen).toHaveLength(BATCHES * BATCH_SIZE);
   });
 
-  it('keeps totalCount equal to the items stored after concurrent appends to several runs', async () => {
+  it('30. keeps totalCount equal to the items stored after concurrent appends to several runs', async () => {
     const runs = await Promise.all(
       [1, 2, 3].map((n) =>
         t.service.startRun({
