@@ -9,10 +9,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { copyRow } from './copy-format';
 import type { CountsByKey } from './entities/activity.entity';
 import type { OutcomeNode } from './entities/execution-item.entity';
-import type { ExportedItem } from './export-format';
 import { isUnfiltered, type ItemQuery } from './item-query';
 import {
   afterCondition,
+  countedMatches,
   counterGuards,
   filterConditions,
   orderBy,
@@ -74,12 +74,10 @@ export interface LockedRun extends RunCounters {
 /** Which page of a query to read: by offset (page numbers) or after a cursor's position. */
 export type PagePosition = { offset: string } | { after: KeyValue[] };
 
-/** A page of a filtered or sorted query, with the run's counters, all from one statement. */
+/** A page of a filtered or sorted query and the number of items it matches, from one statement. */
 export interface QueryPage {
   targetType: ActivityTargetType;
-  run: RunCounters;
-  /** The number of matching items, when the statement counted them. */
-  matchCount: number | null;
+  matchCount: number;
   /** Up to `limit + 1` rows: one more than the page tells whether another page follows. */
   rows: Array<ExecutionItemRow & { sequence: number; keys: KeyValue[] }>;
 }
@@ -91,10 +89,6 @@ export interface ExecutionItemDetailRow extends ExecutionItemRow {
   error_stack_trace: string | null;
   outcomes: OutcomeNode[];
 }
-
-const RUN_COLUMNS = `a.target_type, a.item_count AS "itemCount", a.error_item_count AS "errorItemCount",
-       a.change_type_counts AS "changeTypeCounts", a.error_type_counts AS "errorTypeCounts",
-       a.object_type_counts AS "objectTypeCounts", a.outcome_type_counts AS "outcomeTypeCounts"`;
 
 const LIST_COLUMNS = `i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
                 i.object_change_type, i.error_type, i.outcome_summary`;
@@ -143,18 +137,17 @@ export class ExecutionItemsQueries {
   }
 
   /**
-   * A page of the items matching `query`, in its order, with the activity's counters and, when
-   * `count` is set, the number of matches, in one statement (one snapshot). Each filter and sort
-   * key has an index led by the activity (ItemQueries migration); a position after a cursor is
-   * a row comparison on it, so cursor pages cost the same at any depth. `null` when the activity
-   * does not exist.
+   * A page of the items matching `query`, in its order, with the number of matches, in one
+   * statement (one snapshot). The number comes from the run's counters when one kind of filter
+   * allows it, else from counting the matches. Each filter and sort key has an index led by the
+   * activity (ItemQueries migration); a position after a cursor is a row comparison on it, so
+   * cursor pages cost the same at any depth. `null` when the activity does not exist.
    */
   async pageItems(
     activityId: string,
     query: ItemQuery,
     position: PagePosition,
     limit: number,
-    count: boolean,
   ): Promise<QueryPage | null> {
     const { filters, sortBy, sortDirection } = query;
     const params = new SqlParameters();
@@ -172,25 +165,21 @@ export class ExecutionItemsQueries {
     }
     const keys = sortExpressions(sortBy, 'i').slice(0, -1);
     const keyColumns = keys.map((key, index) => `, ${key} AS k${index}`).join('');
-    // A lateral subquery runs once for the activity row; in the select list it would run once
-    // per item row of the page.
-    const countJoin = count
-      ? `CROSS JOIN LATERAL (
-              SELECT count(*)::int AS match_count FROM execution_items c
-               WHERE ${['c.activity_id = a.id', ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')}
-         ) c`
-      : 'CROSS JOIN (SELECT NULL::int AS match_count) c';
+    // A lateral subquery runs once for the activity row; in the select list a count would run
+    // once per item row of the page.
+    const matchCount =
+      countedMatches(filters, params) ??
+      `(SELECT count(*) FROM execution_items c
+         WHERE ${['c.activity_id = a.id', ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
     const rows: Array<
-      RunCounters &
-        ExecutionItemRow & {
-          target_type: ActivityTargetType;
-          match_count: number | null;
-          sequence: number;
-        } & Record<string, KeyValue>
+      ExecutionItemRow & { target_type: ActivityTargetType; match_count: number; sequence: number } & Record<
+          string,
+          KeyValue
+        >
     > = await this.dataSource.query(
-      `SELECT ${RUN_COLUMNS}, c.match_count, i.*
+      `SELECT a.target_type, c.match_count, i.*
          FROM activities a
-         ${countJoin}
+         CROSS JOIN LATERAL (SELECT (${matchCount})::int AS match_count) c
          LEFT JOIN LATERAL (
               SELECT ${LIST_COLUMNS}${keyColumns}
                 FROM execution_items i
@@ -206,14 +195,6 @@ export class ExecutionItemsQueries {
     const [first] = rows;
     return {
       targetType: first.target_type,
-      run: {
-        itemCount: first.itemCount,
-        errorItemCount: first.errorItemCount,
-        changeTypeCounts: first.changeTypeCounts,
-        errorTypeCounts: first.errorTypeCounts,
-        objectTypeCounts: first.objectTypeCounts,
-        outcomeTypeCounts: first.outcomeTypeCounts,
-      },
       matchCount: first.match_count,
       rows:
         first.id === null

@@ -34,12 +34,7 @@ import {
   EXECUTION_ITEMS_OPTIONS,
   type ResolvedExecutionItemsOptions,
 } from './execution-items.module-definition';
-import {
-  ExecutionItemsQueries,
-  type LockedRun,
-  type PagePosition,
-  type RunCounters,
-} from './execution-items.queries';
+import { ExecutionItemsQueries, type LockedRun, type PagePosition } from './execution-items.queries';
 import {
   createExportEncoder,
   EXPORT_CONTENT_TYPES,
@@ -51,7 +46,6 @@ import {
   isUnfiltered,
   parseItemQuery,
   QUERY_PARAMETERS,
-  type ItemFilters,
   type ItemQuery,
   type ItemQueryInput,
 } from './item-query';
@@ -250,27 +244,19 @@ export class ExecutionItemsService {
     };
   }
 
-  /** Any other query: counted from the counters when one kind of filter allows it, else by the statement. */
+  /** Any other query: counted from the counters when the filters allow it, else by the statement. */
   private async pageOfQuery(
     activityId: string,
     query: ItemQuery,
     window: PageWindow,
     position: PagePosition,
   ) {
-    const countFromCounters = counterFor(query.filters);
-    const result = await this.queries.pageItems(
-      activityId,
-      query,
-      position,
-      window.pageSize,
-      !countFromCounters,
-    );
+    const result = await this.queries.pageItems(activityId, query, position, window.pageSize);
     if (!result) throw activityNotFound(activityId);
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) throw notARunProfile(activityId, result.targetType);
-    const totalCount = countFromCounters ? countFromCounters(result.run) : result.matchCount!;
     return {
       rows: result.rows.slice(0, window.pageSize),
-      totalCount,
+      totalCount: result.matchCount,
       hasMore: result.rows.length > window.pageSize,
     };
   }
@@ -461,27 +447,6 @@ export class ExecutionItemsService {
 /** The unfiltered list in processing order: the fast path, a range of sequence numbers. */
 function isWholeRunInOrder(query: ItemQuery): boolean {
   return isUnfiltered(query.filters) && query.sortBy === 'sequence' && query.sortDirection === 'asc';
-}
-
-/**
- * How to count the matches from the run's counters, when the filters allow it: no filter, or
- * one kind of filter without a search (several outcome types may share an item, so only one).
- */
-function counterFor(filters: ItemFilters): ((run: RunCounters) => number) | null {
-  const kinds = Object.keys(filters) as Array<keyof ItemFilters>;
-  if (kinds.length === 0) return (run) => run.itemCount;
-  if (kinds.length > 1) return null;
-  const sum = (counts: Record<string, number>, keys: readonly string[]) =>
-    keys.reduce((total, key) => total + (counts[key] ?? 0), 0);
-  const { errorType, objectChangeType, objectType, outcomeType, hasError } = filters;
-  if (errorType) return (run) => sum(run.errorTypeCounts, errorType);
-  if (objectChangeType) return (run) => sum(run.changeTypeCounts, objectChangeType);
-  if (objectType) return (run) => sum(run.objectTypeCounts, objectType);
-  if (outcomeType?.length === 1) return (run) => sum(run.outcomeTypeCounts, outcomeType);
-  if (hasError !== undefined) {
-    return (run) => (hasError ? run.errorItemCount : run.itemCount - run.errorItemCount);
-  }
-  return null;
 }
 
 /**
