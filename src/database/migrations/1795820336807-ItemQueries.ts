@@ -52,12 +52,14 @@ export class ItemQueries1795820336807 implements MigrationInterface {
       `CREATE INDEX "execution_items_error_type_sort_idx" ON "execution_items" ("activity_id", ("error_type" IS NULL), (coalesce("error_type", 'AmbiguousMatch')), "sequence")`,
     );
     // outcomeType: array containment within one run (btree_gin supplies the uuid part).
+    // Both GIN indexes are written through (fastupdate off): with a pending list, every search
+    // also reads the entries not yet merged, which grows until a vacuum, and autovacuum may be off.
     await queryRunner.query(
-      `CREATE INDEX "execution_items_outcome_types_idx" ON "execution_items" USING gin ("activity_id", "outcome_types")`,
+      `CREATE INDEX "execution_items_outcome_types_idx" ON "execution_items" USING gin ("activity_id", "outcome_types") WITH (fastupdate = off)`,
     );
     // search: trigrams of the display name and external id within one run, not over the table.
     await queryRunner.query(
-      `CREATE INDEX "execution_items_search_idx" ON "execution_items" USING gin ("activity_id", "display_name" gin_trgm_ops, "external_id_value" gin_trgm_ops)`,
+      `CREATE INDEX "execution_items_search_idx" ON "execution_items" USING gin ("activity_id", "display_name" gin_trgm_ops, "external_id_value" gin_trgm_ops) WITH (fastupdate = off)`,
     );
   }
 
