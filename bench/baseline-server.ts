@@ -70,7 +70,7 @@ app.get<{ Params: { id: string }; Querystring: { page?: string; pageSize?: strin
     ]);
     if (rows.length === 0) return fail(reply, 404, 'NOT_FOUND');
     if (rows[0].target_type !== 'ConnectedSystemRunProfile') return fail(reply, 400, 'BAD_REQUEST');
-    return pageEnvelope(window, rows);
+    return pageEnvelope(request.params.id, window, rows);
   },
 );
 

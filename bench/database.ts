@@ -66,6 +66,9 @@ export interface ServerFacts {
   sharedBuffers: string;
   maxParallelWorkersPerGather: string;
   jit: string;
+  /** Off means nothing but inserts past gin_pending_list_limit empties a GIN pending list. */
+  autovacuum: string;
+  ginPendingListLimit: string;
 }
 
 export async function serverFacts(url: string): Promise<ServerFacts> {
@@ -77,6 +80,8 @@ export async function serverFacts(url: string): Promise<ServerFacts> {
       sharedBuffers: await setting('shared_buffers'),
       maxParallelWorkersPerGather: await setting('max_parallel_workers_per_gather'),
       jit: await setting('jit'),
+      autovacuum: await setting('autovacuum'),
+      ginPendingListLimit: await setting('gin_pending_list_limit'),
     };
   });
 }
@@ -98,43 +103,94 @@ export async function tableSizes(url: string): Promise<TableSizes> {
   });
 }
 
-export interface IndexStats {
+export interface GinPending {
   name: string;
-  size: string;
-  leafPages: number;
-  avgLeafDensity: number;
-  entriesPerLeaf: number;
+  pendingPages: number;
+  pendingTuples: number;
 }
 
 /**
- * Leaf pages and density of each index of execution_items (pgstattuple's pgstatindex). The
- * extension is created only in a database the bench made itself; otherwise, none reported.
+ * The pending lists of the GIN indexes of execution_items (pgstatginindex): inserts land there
+ * (fastupdate) until a vacuum or the list passing gin_pending_list_limit merges them, and every
+ * scan of the index reads the whole list. Empty when pgstattuple is not installed.
+ */
+export async function ginPendingLists(url: string): Promise<GinPending[]> {
+  return withClient(url, async (client) => {
+    const installed = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
+    if (installed.rowCount === 0) return [];
+    const { rows } = await client.query<{ name: string; pending_pages: number; pending_tuples: string }>(
+      `SELECT c.relname AS name, g.pending_pages, g.pending_tuples
+         FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indexrelid
+         JOIN pg_am am ON am.oid = c.relam AND am.amname = 'gin'
+         CROSS JOIN LATERAL pgstatginindex(i.indexrelid::regclass) g
+        WHERE i.indrelid = 'execution_items'::regclass
+        ORDER BY c.relname`,
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      pendingPages: row.pending_pages,
+      pendingTuples: Number(row.pending_tuples),
+    }));
+  });
+}
+
+export interface IndexStats {
+  name: string;
+  /** Access method: btree, gin, ... */
+  method: string;
+  size: string;
+  /** pgstatindex figures, for B-tree indexes only (null for the others). */
+  leafPages: number | null;
+  avgLeafDensity: number | null;
+  entriesPerLeaf: number | null;
+}
+
+/**
+ * Size of each index of execution_items, and leaf pages and density of the B-tree ones
+ * (pgstattuple's pgstatindex, which refuses other access methods such as GIN). The extension is
+ * created only in a database the bench made itself; otherwise, none reported.
  */
 export async function itemIndexStats(url: string, fresh: boolean): Promise<IndexStats[]> {
   if (!fresh) return [];
   return withClient(url, async (client) => {
     await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
-    const { rows } = await client.query<{
+    const { rows: indexes } = await client.query<{
+      oid: number;
       name: string;
+      method: string;
       size: string;
-      leaf_pages: string;
-      density: number;
       entries: string;
     }>(
-      `SELECT s.indexrelname AS name, pg_size_pretty(pg_relation_size(s.indexrelid)) AS size,
-              st.leaf_pages, st.avg_leaf_density AS density, c.reltuples::bigint AS entries
+      `SELECT s.indexrelid::int AS oid, s.indexrelname AS name, am.amname AS method,
+              pg_size_pretty(pg_relation_size(s.indexrelid)) AS size, c.reltuples::bigint AS entries
          FROM pg_stat_user_indexes s
          JOIN pg_class c ON c.oid = s.indexrelid
-         CROSS JOIN LATERAL pgstatindex(s.indexrelid::regclass) st
+         JOIN pg_am am ON am.oid = c.relam
         WHERE s.relname = 'execution_items'
         ORDER BY s.indexrelname`,
     );
-    return rows.map((row) => ({
-      name: row.name,
-      size: row.size,
-      leafPages: Number(row.leaf_pages),
-      avgLeafDensity: row.density,
-      entriesPerLeaf: Number(row.entries) / Math.max(1, Number(row.leaf_pages)),
-    }));
+    const stats: IndexStats[] = [];
+    for (const index of indexes) {
+      const { name, method, size } = index;
+      if (method !== 'btree') {
+        stats.push({ name, method, size, leafPages: null, avgLeafDensity: null, entriesPerLeaf: null });
+        continue;
+      }
+      const { rows } = await client.query<{ leaf_pages: string; density: number }>(
+        'SELECT leaf_pages, avg_leaf_density AS density FROM pgstatindex($1::oid::regclass)',
+        [index.oid],
+      );
+      const leafPages = Number(rows[0].leaf_pages);
+      stats.push({
+        name,
+        method,
+        size,
+        leafPages,
+        avgLeafDensity: rows[0].density,
+        entriesPerLeaf: Number(index.entries) / Math.max(1, leafPages),
+      });
+    }
+    return stats;
   });
 }

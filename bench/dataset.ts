@@ -235,8 +235,10 @@ export async function loadDataset(
 }
 
 /**
- * Checks the loaded runs against their items: counts, error counts, dense sequences 1..n and
- * counts per change type. Returns the problems found (none expected).
+ * Checks the loaded runs against their items: counts, error counts, dense sequences 1..n,
+ * counts per change type, items per outcome type (`outcome_type_counts` against the rows'
+ * `outcome_types`), and on a sample `outcome_types` against the tree. Returns the problems found
+ * (none expected).
  */
 export async function verifyDataset(url: string, dataset: LoadedDataset): Promise<string[]> {
   return withClient(url, async (client) => {
@@ -259,9 +261,36 @@ export async function verifyDataset(url: string, dataset: LoadedDataset): Promis
                          WHERE activity_id = a.id GROUP BY object_change_type) t)`,
       [ids],
     );
+    const outcomeTypes = await client.query<{ id: string }>(
+      `SELECT a.id
+         FROM activities a
+        WHERE a.id = ANY($1::uuid[])
+          AND a.outcome_type_counts IS DISTINCT FROM coalesce((
+                SELECT jsonb_object_agg(type, n)
+                  FROM (SELECT type, count(*) AS n FROM execution_items i, unnest(i.outcome_types) AS type
+                         WHERE i.activity_id = a.id GROUP BY type) t), '{}'::jsonb)`,
+      [ids],
+    );
+    // The column against the tree it is derived from, on every 100th item (walking all 3M trees
+    // would add seconds for what the loader computes from the very tree it writes).
+    const treeTypes = await client.query<{ wrong: string }>(
+      `SELECT count(*) AS wrong
+         FROM execution_items i
+        WHERE i.activity_id = ANY($1::uuid[]) AND i.sequence % 100 = 1
+          AND ARRAY(SELECT t FROM unnest(i.outcome_types) AS t ORDER BY t)
+              IS DISTINCT FROM ARRAY(SELECT DISTINCT v #>> '{}' FROM jsonb_path_query(i.outcomes, 'lax $.**.type') AS v ORDER BY 1)`,
+      [ids],
+    );
+    const wrongTrees = Number(treeTypes.rows[0].wrong);
     return [
       ...counts.rows.map((row) => `run ${row.id}: item/error counts or sequences disagree with its items`),
       ...changeTypes.rows.map((row) => `run ${row.id}: change_type_counts disagree with its items`),
+      ...outcomeTypes.rows.map(
+        (row) => `run ${row.id}: outcome_type_counts disagree with its items' outcome_types`,
+      ),
+      ...(wrongTrees > 0
+        ? [`${wrongTrees} sampled items: outcome_types differ from their outcome tree`]
+        : []),
     ];
   });
 }

@@ -181,15 +181,19 @@ async function compareRuns(url: string, serviceRun: string, copyRun: string) {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
+    // outcome_types is a set (any order), so it is compared sorted.
     const rows = await client.query<{ differing: string }>(
-      `SELECT count(*) AS differing
-         FROM (SELECT * FROM execution_items WHERE activity_id = $1) s
-         FULL JOIN (SELECT * FROM execution_items WHERE activity_id = $2) c ON c.sequence = s.sequence
+      `WITH items AS (
+              SELECT *, ARRAY(SELECT t FROM unnest(outcome_types) t ORDER BY t) AS types_sorted
+                FROM execution_items WHERE activity_id IN ($1, $2))
+       SELECT count(*) AS differing
+         FROM (SELECT * FROM items WHERE activity_id = $1) s
+         FULL JOIN (SELECT * FROM items WHERE activity_id = $2) c ON c.sequence = s.sequence
         WHERE (s.object_change_type, s.error_type, s.external_id_value, s.display_name, s.object_type,
-               s.outcome_summary, s.error_message, s.error_stack_trace, s.outcomes)
+               s.outcome_summary, s.error_message, s.error_stack_trace, s.outcomes, s.types_sorted)
               IS DISTINCT FROM
               (c.object_change_type, c.error_type, c.external_id_value, c.display_name, c.object_type,
-               c.outcome_summary, c.error_message, c.error_stack_trace, c.outcomes)`,
+               c.outcome_summary, c.error_message, c.error_stack_trace, c.outcomes, c.types_sorted)`,
       [serviceRun, copyRun],
     );
     const counters = await client.query<{ same: boolean }>(

@@ -27,8 +27,10 @@ interface OutcomeTree {
   nodes: StoredOutcome[];
   json: string;
   summary: string | null;
-  /** Distinct types anywhere in the tree. */
+  /** Distinct types anywhere in the tree, in canonical order. */
   types: OutcomeType[];
+  /** `types` as a PostgreSQL array literal, the `outcome_types` column (`{}` for none). */
+  typesArray: string;
 }
 
 export interface BenchItem {
@@ -70,6 +72,8 @@ function tree(nodes: StoredOutcome[]): OutcomeTree {
     json: JSON.stringify(nodes),
     summary: present.length > 0 ? present.map((type) => `${type}:${counts.get(type)}`).join(',') : null,
     types: present,
+    // Outcome type labels are plain identifiers: no quoting or COPY escaping needed.
+    typesArray: `{${present.join(',')}}`,
   };
 }
 
@@ -207,14 +211,14 @@ export function toNewExecutionItem(item: BenchItem): NewExecutionItem {
 /** Columns of `execution_items` in the order `itemCopyLine` writes them. */
 export const ITEM_COPY_COLUMNS =
   'id, activity_id, sequence, object_change_type, error_type, external_id_value, display_name, ' +
-  'object_type, outcome_summary, error_message, error_stack_trace, outcomes';
+  'object_type, outcome_summary, error_message, error_stack_trace, outcomes, outcome_types';
 
 export function itemCopyLine(id: string, activityId: string, sequence: number, item: BenchItem): string {
   return (
     `${id}\t${activityId}\t${sequence}\t${item.objectChangeType}\t${copyField(item.errorType)}\t` +
     `${copyField(item.externalIdValue)}\t${copyField(item.displayName)}\t${item.objectType}\t` +
     `${copyField(item.outcomes.summary)}\t${copyField(item.errorMessage)}\t${copyField(item.errorStackTrace)}\t` +
-    `${copyField(item.outcomes.json)}\n`
+    `${copyField(item.outcomes.json)}\t${item.outcomes.typesArray}\n`
   );
 }
 
@@ -227,6 +231,7 @@ export class RunCounters {
   readonly changeTypeCounts: Counts = {};
   readonly errorTypeCounts: Counts = {};
   readonly objectTypeCounts: Counts = {};
+  /** Per outcome type, the items whose tree holds it (what the `outcomeType` filter returns). */
   readonly outcomeTypeCounts: Counts = {};
 
   add(item: BenchItem): void {

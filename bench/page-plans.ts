@@ -4,7 +4,7 @@ import type { PagePoint } from './latency';
 import { PAGE_SQL, normaliseSql } from './page-query';
 
 /** The application_name the service's pool sets (src/database/typeorm-options.ts). */
-const SERVICE_APPLICATION_NAME = 'execution-items';
+export const SERVICE_APPLICATION_NAME = 'execution-items';
 
 export interface LivePageSql {
   /** The page statement the running service was seen sending, or null when none was seen. */

@@ -1,8 +1,8 @@
 /**
  * The page query of the service, copied verbatim from `pageBySequence` in
  * src/execution-items/execution-items.queries.ts, and the contract's envelope built the same way
- * (src/execution-items/paging.ts, dto/mappers.ts), rows sorted by sequence in code as the service
- * does. The baseline server serves this; the bench compares it with the SQL the running service
+ * (src/execution-items/paging.ts, dto/mappers.ts, the `nextCursor` of cursor.ts), rows sorted by
+ * sequence in code as the service does. The baseline server serves this; the bench compares it with the SQL the running service
  * is seen sending (pg_stat_activity) and reports any difference.
  */
 export const PAGE_SQL = `SELECT a.target_type, a.item_count, i.sequence,
@@ -52,7 +52,27 @@ export function offsetOf({ page, pageSize }: PageWindow): string {
   return ((BigInt(page) - 1n) * BigInt(pageSize)).toString();
 }
 
-export function pageEnvelope(window: PageWindow, rows: PageRow[]) {
+/**
+ * The service's `nextCursor` of an unfiltered page in sequence order (encodeCursor in
+ * src/execution-items/cursor.ts): base64url JSON of the run, the empty query, the page it leads
+ * to and the last sequence returned; null on the last page.
+ */
+function nextCursor(activityId: string, window: PageWindow, lastSequence: number | null, totalCount: number) {
+  if (lastSequence === null || lastSequence >= totalCount) return null;
+  const body = {
+    v: 1,
+    a: activityId.toLowerCase(),
+    f: {},
+    s: 'sequence',
+    d: 'asc',
+    n: window.pageSize,
+    p: window.page + 1,
+    k: [lastSequence],
+  };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+export function pageEnvelope(activityId: string, window: PageWindow, rows: PageRow[]) {
   const totalCount = rows[0].item_count;
   const totalPages = Math.ceil(totalCount / window.pageSize);
   // Like the service: the statement has no ORDER BY; rows are put in sequence order here.
@@ -78,6 +98,7 @@ export function pageEnvelope(window: PageWindow, rows: PageRow[]) {
     totalPages,
     hasNextPage: window.page < totalPages,
     hasPreviousPage: window.page > 1,
+    nextCursor: nextCursor(activityId, window, rows.at(-1)?.sequence ?? null, totalCount),
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -130,12 +130,34 @@ export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000)
   throw new Error(`${child.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${child.output()}`);
 }
 
+function statusKilobytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
 /** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
 export function residentSetBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
+  return statusKilobytes(pid, 'VmRSS');
+}
+
+/** The largest resident set size since start or since `resetPeakResidentSet` (VmHWM), in bytes. */
+export function peakResidentSetBytes(pid: number): number {
+  return statusKilobytes(pid, 'VmHWM');
+}
+
+/**
+ * Sets a child's VmHWM back to its current RSS (`5` to /proc/<pid>/clear_refs, Linux 4.0+), so
+ * the next reading is the peak of what follows; false when the kernel refuses.
+ */
+export function resetPeakResidentSet(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function cpuTimes(): { busy: number; total: number } {

@@ -1,3 +1,11 @@
+import {
+  exportDetail,
+  findingDetail,
+  findingMethod,
+  findingPlansDetail,
+  findingProblems,
+  findingSummaryRows,
+} from './finding-report';
 import { countSource, type PlanNodeSummary } from './page-plans';
 import { PAGE_SQL } from './page-query';
 import type { PagePoint, PointLatency } from './latency';
@@ -164,6 +172,7 @@ export function summaryRows(result: BenchResult): SummaryRow[] {
     target: `flat (growth ≤ ${RSS_GROWTH_LIMIT * 100}%)`,
     met: several ? growth <= RSS_GROWTH_LIMIT : null,
   });
+  rows.push(...findingSummaryRows(result));
   return rows;
 }
 
@@ -185,7 +194,7 @@ function environmentSection(result: BenchResult): string {
     `- date: ${env.startedAt.toISOString()} (finished ${result.finishedAt.toISOString()}, ${seconds(result.finishedAt.getTime() - env.startedAt.getTime())})`,
     `- mode: ${settings.mode}, ${settings.rounds} round${settings.rounds > 1 ? 's' : ''}`,
     `- machine: ${env.cores} cores (${env.cpuModel}), ${megabytes(env.memoryBytes)} RAM; CPU busy with other work before the start: ${fixed(env.otherLoadPercent, 0)}%, before each round: ${result.rounds.map((round) => `${fixed(round.otherLoadPercent, 0)}%${round.waitedMs > 2500 ? ` (after waiting ${seconds(round.waitedMs)} for < ${result.settings.quiet.busyPercent}%)` : ''}`).join(', ')} (2 s samples of /proc/stat while the bench idled)`,
-    `- Node ${env.node}; PostgreSQL ${env.postgres.version} (shared_buffers ${env.postgres.sharedBuffers}, max_parallel_workers_per_gather ${env.postgres.maxParallelWorkersPerGather}, jit ${env.postgres.jit})`,
+    `- Node ${env.node}; PostgreSQL ${env.postgres.version} (shared_buffers ${env.postgres.sharedBuffers}, max_parallel_workers_per_gather ${env.postgres.maxParallelWorkersPerGather}, jit ${env.postgres.jit}, autovacuum ${env.postgres.autovacuum}, gin_pending_list_limit ${env.postgres.ginPendingListLimit})`,
     `- code: commit ${env.gitCommit}, ${env.changedSourceFiles} files under src/ changed or new in the working tree; service = \`node dist/main\` built by \`npm run build\` at the start of this run`,
   ].join('\n');
 }
@@ -209,11 +218,12 @@ function datasetSection(result: BenchResult): string {
   );
   return [
     `- ${thousands(dataset.totalItems)} item rows in ${dataset.runs.length} run-profile activities (+ ${dataset.otherActivities} activities without items), ${load}; database \`${new URL(result.databaseUrl).pathname.slice(1)}\` (${result.databaseFresh ? 'dropped and created' : 'given by BENCH_DATABASE_URL'}).`,
-    `- runs interleaved in chunks of ${thousands(plan.chunkRows)} rows (as runs appending concurrently in batches leave them); ${plan.errorRate * 100}% errors (errorType set), users and groups, weighted change types with small outcome trees (jsonb) and their outcome_summary; dense sequence 1..n per run; counters (item_count, error_item_count, change/error/object/outcome type counts) consistent: ${result.datasetProblems.length === 0 ? 'checked, yes' : `**no**: ${result.datasetProblems.join('; ')}`}.`,
+    `- runs interleaved in chunks of ${thousands(plan.chunkRows)} rows (as runs appending concurrently in batches leave them); ${plan.errorRate * 100}% errors (errorType set), users and groups, weighted change types with small outcome trees (jsonb), their outcome_summary and outcome_types (the distinct types of the tree); dense sequence 1..n per run; counters (item_count, error_item_count, change/error/object/outcome type counts; outcome type counts against the rows' outcome_types, and outcome_types against the tree on every 100th item) consistent: ${result.datasetProblems.length === 0 ? 'checked, yes' : `**no**: ${result.datasetProblems.join('; ')}`}.`,
     `- ids: UUIDv7, deterministic (seeded), 1 ms apart in load order. execution_items: ${result.sizes.itemsTable} heap, ${result.sizes.itemsIndexes} indexes at the start.`,
-    ...result.indexStats.map(
-      (index) =>
-        `- index \`${index.name}\` after the load: ${index.size}, ${thousands(index.leafPages)} leaf pages, average leaf density ${fixed(index.avgLeafDensity, 1)}% (≈ ${fixed(index.entriesPerLeaf, 0)} entries per leaf page; pgstatindex).`,
+    ...result.indexStats.map((index) =>
+      index.leafPages === null
+        ? `- index \`${index.name}\` (${index.method}) after the load: ${index.size}.`
+        : `- index \`${index.name}\` (${index.method}) after the load: ${index.size}, ${thousands(index.leafPages)} leaf pages, average leaf density ${fixed(index.avgLeafDensity ?? NaN, 1)}% (≈ ${fixed(index.entriesPerLeaf ?? NaN, 0)} entries per leaf page; pgstatindex).`,
     ),
     '',
     runs,
@@ -223,7 +233,7 @@ function datasetSection(result: BenchResult): string {
 function methodSection(result: BenchResult): string {
   const { settings } = result;
   return [
-    `- **Baseline**: bench/baseline-server.ts, transpiled and run on plain node (no ts-node in the measured process), plain Fastify + a pg Pool of 10 connections, the page SQL copied from \`pageBySequence\` and the same envelope. It **does verify the bearer token** (jsonwebtoken, HS256, the same secret, \`exp\` required, role \`Administrator\`), so both servers do the same authentication work. The service's pool is also 10 (DATABASE_POOL_SIZE=10).`,
+    `- **Baseline**: bench/baseline-server.ts, transpiled and run on plain node (no ts-node in the measured process), plain Fastify + a pg Pool of 10 connections, the page SQL copied from \`pageBySequence\` and the same envelope. It **does verify the bearer token** (jsonwebtoken, HS256, the same secret, \`exp\` required, role \`Administrator\`), so both servers do the same authentication work. The service's pool is also 10 (DATABASE_POOL_SIZE=10); its rate limit is off (RATE_LIMIT_ENABLED=false).`,
     `- Service page SQL observed in pg_stat_activity: ${result.liveSql.sql ? (result.liveSql.sameAsBaseline ? "identical to the baseline's copy (whitespace aside)" : "**differs from the baseline's copy** (the baseline may no longer do the same work)") : 'not observed'}. Plans below are of ${result.explainedSql}.`,
     `- Pages checked before measuring (every point, both servers; the baseline's body must equal the service's): ${result.pageProblems.length === 0 ? 'all correct and identical' : `**problems**: ${result.pageProblems.join('; ')}`}.`,
     `- Latency: sequential GETs over one keep-alive connection, ${settings.latency.requestsPerPoint} per point per server per round after ${settings.latency.warmupPerPoint} warm-up, points and servers interleaved; time to the last body byte.`,
@@ -231,6 +241,7 @@ function methodSection(result: BenchResult): string {
     `- Ingestion: ${thousands(settings.ingestion.items)} items per round in a child process (bench/ingestion-worker.ts, Nest application context built like src/cli/generate.ts): \`ExecutionItemsService.appendItems\` in batches of ${thousands(settings.ingestion.batchSize)}, each awaited, into a new run vs one COPY (text) of the same rows (fresh UUIDv7 ids, same columns and values) + the counter UPDATE in one transaction into another new run, on the same table with all its indexes; the order alternates by round and a CHECKPOINT precedes each method (so neither pays for flushing the other's dirty buffers). Time excludes startRun/completeRun. RSS is the worker's \`process.memoryUsage().rss\` sampled every 100 ms (after a forced GC before each method).`,
     '- Server RSS: VmRSS from /proc/<pid>/status just before and after each throughput run and every 250 ms during it; "flat" compares the median under load of the last round with that of the first (a single sample swings with garbage collection by ±25%).',
     '- Buffers: EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) with the parameters as literals (the custom plan an unnamed statement gets), run twice, the second kept; shared hit + read of the top plan node.',
+    ...findingMethod(result),
   ].join('\n');
 }
 
@@ -442,6 +453,7 @@ function problemsSection(rows: SummaryRow[], result: BenchResult): string {
     .map((row) => `- target missed: ${row.what}: ${row.measured} (target ${row.target})`);
   const other = [
     ...result.pageProblems.map((problem) => `- page check: ${problem}`),
+    ...findingProblems(result),
     ...result.datasetProblems.map((problem) => `- dataset: ${problem}`),
     ...(result.liveSql.sql && !result.liveSql.sameAsBaseline
       ? ['- the service page SQL differs from the baseline copy']
@@ -506,6 +518,18 @@ export function renderReport(result: BenchResult): string {
     '### Ingestion',
     '',
     ingestionDetail(result),
+    '',
+    '### Filters, search and stats (service, sequential)',
+    '',
+    findingDetail(result),
+    '',
+    '### CSV export of the target run',
+    '',
+    exportDetail(result),
+    '',
+    '### Plans of the filtered, searched and export statements',
+    '',
+    findingPlansDetail(result),
     '',
     '### Buffers of the page query',
     '',

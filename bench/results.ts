@@ -1,5 +1,8 @@
 import type { LoadedDataset } from './dataset';
-import type { IndexStats, ServerFacts, TableSizes } from './database';
+import type { FindingLatency, FindingSetup } from './finding';
+import type { FindingPlan } from './finding-plans';
+import type { ExportResult } from './items-export';
+import type { GinPending, IndexStats, ServerFacts, TableSizes } from './database';
 import type { IngestionResult } from './ingestion';
 import type { PagePoint, PointLatency } from './latency';
 import type { LivePageSql, PagePlan } from './page-plans';
@@ -16,6 +19,10 @@ export interface RoundResult {
   throughputOrder: TargetName[];
   throughput: ThroughputResult[];
   ingestion: IngestionResult;
+  /** Filtered, searched and stats requests to the service, sequential. */
+  finding: FindingLatency[];
+  /** The CSV export of the whole target run, once. */
+  export: ExportResult;
 }
 
 export interface Environment {
@@ -48,7 +55,13 @@ export interface BenchResult {
   liveSql: LivePageSql;
   explainedSql: string;
   throughputPath: string;
+  finding: FindingSetup;
+  exportPath: string;
   rounds: RoundResult[];
+  /** Plans of the filtered, searched and export statements, after the rounds; or why there are none. */
+  findingPlans: FindingPlan[] | { error: string };
+  /** GIN pending lists after the rounds (their ingestion writes). */
+  ginPending: GinPending[];
 }
 
 export type TargetName = 'service' | 'baseline';

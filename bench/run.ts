@@ -13,6 +13,7 @@ import { format, resolveConfig } from 'prettier';
 import { loadDataset, verifyDataset, type LoadedDataset } from './dataset';
 import {
   checkpoint,
+  ginPendingLists,
   itemIndexStats,
   type IndexStats,
   type TableSizes,
@@ -22,8 +23,11 @@ import {
   tableSizes,
   vacuumAnalyze,
 } from './database';
+import { measureFindingLatency, prepareFinding, type FindingSetup } from './finding';
+import { explainFinding } from './finding-plans';
 import { closeHttpAgents } from './http-client';
 import { runIngestionRound } from './ingestion';
+import { measureExport } from './items-export';
 import { checkPages, measureLatency, pagePoints, type PagePoint } from './latency';
 import { explainPages, observeServicePageSql } from './page-plans';
 import { PAGE_SQL } from './page-query';
@@ -79,6 +83,15 @@ async function describeEnvironment(databaseUrl: string): Promise<Environment> {
   };
 }
 
+/** The whole target run as CSV, streamed. */
+function exportPath(dataset: LoadedDataset): string {
+  return `/api/v1/activities/${dataset.target.id}/items/export?format=csv`;
+}
+
+function serviceOf(targets: HttpTarget[]): HttpTarget {
+  return targets.find((target) => target.name === 'service')!;
+}
+
 /** A deep page of the target run (three quarters in, pageSize 100): what throughput reads. */
 function throughputPath(dataset: LoadedDataset): string {
   const lastPage = Math.ceil(dataset.target.items / 100);
@@ -95,9 +108,10 @@ async function measureRound(
     credentials: Credentials;
     points: PagePoint[];
     sql: string;
+    finding: FindingSetup;
   },
 ): Promise<RoundResult> {
-  const { url, dataset, targets, credentials, points, sql } = context;
+  const { url, dataset, targets, credentials, points, sql, finding } = context;
   const quiet = await waitForQuietMachine(settings.quiet.busyPercent, settings.quiet.maxWaitSeconds * 1000);
   const otherLoadPercent = quiet.busyPercent;
   log(
@@ -114,6 +128,16 @@ async function measureRound(
     dataset.target.id,
     points,
     settings.latency,
+  );
+
+  log(
+    `round ${round}: filters, search and stats on the service, ${settings.finding.requestsPerPoint} sequential requests per point`,
+  );
+  const findingLatency = await measureFindingLatency(
+    serviceOf(targets),
+    credentials.token,
+    finding.points,
+    settings.finding,
   );
 
   const throughputOrder: [HttpTarget, HttpTarget] =
@@ -137,6 +161,13 @@ async function measureRound(
     seed: settings.dataset.seed + 1000 + round,
   });
   await checkpoint(url);
+
+  // Last in the round: reading the whole run evicts most of shared_buffers, which the next
+  // round's measurements warm up again before they keep any sample.
+  log(
+    `round ${round}: CSV export of the ${dataset.target.items.toLocaleString('en-US')} items of the target run`,
+  );
+  const exported = await measureExport(serviceOf(targets), exportPath(dataset), credentials.token);
   return {
     round,
     otherLoadPercent,
@@ -146,6 +177,8 @@ async function measureRound(
     throughputOrder: throughputOrder.map((target) => target.name),
     throughput,
     ingestion,
+    finding: findingLatency,
+    export: exported,
   };
 }
 
@@ -209,10 +242,34 @@ async function measure(
   }
   const liveSql = await observeServicePageSql(url);
   const sql = liveSql.sql ?? PAGE_SQL;
+  log('finding: most frequent error type, search share, walking nextCursor to the last page of each filter');
+  const finding = await prepareFinding(
+    url,
+    serviceOf(targets),
+    credentials.token,
+    dataset.target,
+    settings.finding,
+  );
+  log(
+    `finding: errorType=${finding.errorType}; search=${finding.search.term} matches ${finding.search.matches.toLocaleString('en-US')} of ${finding.search.runItems.toLocaleString('en-US')} items (${(finding.search.fraction * 100).toFixed(2)}%)`,
+  );
+  for (const problem of finding.problems) log(`finding check: ${problem}`);
   const rounds: RoundResult[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
-    rounds.push(await measureRound(round, settings, { url, dataset, targets, credentials, points, sql }));
+    rounds.push(
+      await measureRound(round, settings, { url, dataset, targets, credentials, points, sql, finding }),
+    );
   }
+  // Optional: a failure here costs the plans, not the measurements.
+  log('plans of the filtered, searched and export statements');
+  const findingPlans = await explainFinding(
+    url,
+    serviceOf(targets),
+    credentials.token,
+    finding.points,
+    exportPath(dataset),
+  ).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+  const ginPending = await ginPendingLists(url);
   return {
     points,
     pageProblems,
@@ -221,7 +278,11 @@ async function measure(
       ? 'the SQL the service was seen running'
       : "the baseline's copy of the SQL (the service's was not observed)",
     throughputPath: throughputPath(dataset),
+    finding,
+    exportPath: exportPath(dataset),
     rounds,
+    findingPlans,
+    ginPending,
   };
 }
 

@@ -33,7 +33,10 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH, HOME, LANG, TZ, ...extra };
 }
 
-/** The built service, `node dist/main`, in production mode without demo data. */
+/**
+ * The built service, `node dist/main`, in production mode without demo data, its rate limit off:
+ * the bench is one principal sending thousands of requests a minute on purpose.
+ */
 export async function startService(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
   const main = resolve(PROJECT_ROOT, 'dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
@@ -47,6 +50,7 @@ export async function startService(databaseUrl: string, credentials: Credentials
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '10',
       AUTH_JWT_SECRET: credentials.secret,
+      RATE_LIMIT_ENABLED: 'false',
     }),
   });
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -28,7 +28,30 @@ export interface BenchSettings {
   /** Before each round, wait up to `maxWaitSeconds` for the machine's other load to drop below `busyPercent`. */
   quiet: { busyPercent: number; maxWaitSeconds: number };
   ingestion: { items: number; batchSize: number };
+  finding: FindingSettings;
   reportPath: string;
+}
+
+/** The filtered, searched and stats requests (service only: the baseline has none of them). */
+export interface FindingSettings {
+  requestsPerPoint: number;
+  warmupPerPoint: number;
+  /**
+   * A request slower than this budget allows (seconds per round, warm-up included) stops being
+   * sampled once it has `minSamples`: a slow search must not stretch the round to many minutes.
+   */
+  secondsPerPoint: number;
+  minSamples: number;
+  /** Page size of every filtered and searched page (the larger of the latency points' sizes). */
+  pageSize: number;
+  /**
+   * A search term matching about 1% of the target run: the group name "Helpdesk" (groups are 10%
+   * of the items, over 7 names), lower-cased so the match is case-insensitive. A last name would
+   * match 7.5% (12 names over 90% users), a full name 0.6%. The bench measures the real share.
+   */
+  searchTerm: string;
+  /** A term no item holds, whose trigrams are absent too. */
+  noMatchTerm: string;
 }
 
 const RESULTS_DIR = resolve(__dirname, 'results');
@@ -84,6 +107,15 @@ export function loadSettings(argv: string[]): BenchSettings {
       : { seconds: 10, warmupSeconds: 3, connections: 10 },
     quiet: { busyPercent: 25, maxWaitSeconds: smoke ? 0 : 120 },
     ingestion: { items: smoke ? 10_000 : 100_000, batchSize: 5000 },
+    finding: {
+      requestsPerPoint: smoke ? 30 : 100,
+      warmupPerPoint: smoke ? 5 : 10,
+      secondsPerPoint: smoke ? 5 : 20,
+      minSamples: 10,
+      pageSize: 100,
+      searchTerm: 'helpdesk',
+      noMatchTerm: 'zzqxj',
+    },
     reportPath: resolve(RESULTS_DIR, smoke ? 'smoke.md' : 'latest.md'),
   };
 }

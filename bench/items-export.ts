@@ -1,0 +1,153 @@
+import { request } from 'node:http';
+import { peakResidentSetBytes, residentSetBytes, resetPeakResidentSet } from './processes';
+import type { HttpTarget } from './servers';
+import { median } from './stats';
+
+/**
+ * The CSV export of a whole run, read as a stream (the body is never held: records are counted
+ * as chunks arrive), with the service's VmRSS sampled while it streams.
+ */
+
+export interface ExportResult {
+  status: number;
+  contentType: string;
+  /** The CSV's first line (its header row). */
+  header: string;
+  /** Records after the header. */
+  rows: number;
+  bytes: number;
+  firstByteMs: number;
+  ms: number;
+  rowsPerSecond: number;
+  rssBeforeBytes: number;
+  rssMedianBytes: number;
+  /** Largest VmRSS sample (every 100 ms) and VmRSS after the last byte. */
+  rssMaxBytes: number;
+  rssAfterBytes: number;
+  /** VmHWM after resetting it before the request: the true peak; null when the reset is refused. */
+  rssPeakBytes: number | null;
+}
+
+const RSS_SAMPLE_MS = 100;
+const QUOTE = 0x22;
+const LINE_FEED = 0x0a;
+
+/** Counts RFC 4180 records across chunks: line ends outside quoted fields. */
+class CsvRecordCounter {
+  records = 0;
+  bytes = 0;
+  private inQuotes = false;
+  private endsWithLineFeed = false;
+  private head: Buffer[] = [];
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.records === 0 && this.head.length < 8) this.head.push(chunk.subarray(0, 4096));
+    // Scans with indexOf for the next quote and the next line feed, not byte by byte: quotes are
+    // rare (only fields that hold a comma, quote or line end), so most chunks are line ends only.
+    let at = 0;
+    let quote = chunk.indexOf(QUOTE);
+    while (at < chunk.length) {
+      if (this.inQuotes) {
+        if (quote === -1) break;
+        this.inQuotes = false; // a doubled quote closes and reopens, which comes to the same
+        at = quote + 1;
+        quote = chunk.indexOf(QUOTE, at);
+        continue;
+      }
+      const lineFeed = chunk.indexOf(LINE_FEED, at);
+      if (lineFeed !== -1 && (quote === -1 || lineFeed < quote)) {
+        this.records += 1;
+        at = lineFeed + 1;
+        continue;
+      }
+      if (quote === -1) break;
+      this.inQuotes = true;
+      at = quote + 1;
+      quote = chunk.indexOf(QUOTE, at);
+    }
+    if (chunk.length > 0) this.endsWithLineFeed = chunk[chunk.length - 1] === LINE_FEED;
+  }
+
+  /** Records in the whole body, a last one without a line end included. */
+  total(): number {
+    return this.records + (this.bytes > 0 && !this.endsWithLineFeed ? 1 : 0);
+  }
+
+  firstLine(): string {
+    const text = Buffer.concat(this.head).toString('utf8');
+    return text.split(/\r?\n/, 1)[0];
+  }
+}
+
+/**
+ * GETs `path` on its own connection and consumes the body as it arrives, sampling the server's
+ * VmRSS every 100 ms; rejects on a non-200 answer or a body cut short.
+ */
+export async function measureExport(target: HttpTarget, path: string, token: string): Promise<ExportResult> {
+  const pid = target.child.process.pid ?? 0;
+  const peakReset = resetPeakResidentSet(pid);
+  const rssBeforeBytes = residentSetBytes(pid);
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(residentSetBytes(pid)), RSS_SAMPLE_MS);
+  const counter = new CsvRecordCounter();
+  const started = process.hrtime.bigint();
+  const sinceStart = () => Number(process.hrtime.bigint() - started) / 1e6;
+  try {
+    const response = await new Promise<{ status: number; contentType: string; firstByteMs: number }>(
+      (resolveResponse, reject) => {
+        const req = request(
+          `${target.baseUrl}${path}`,
+          { method: 'GET', agent: false, headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            let firstByteMs = NaN;
+            const status = res.statusCode ?? 0;
+            const errorBody: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => {
+              if (Number.isNaN(firstByteMs)) firstByteMs = sinceStart();
+              if (status === 200) counter.push(chunk);
+              else errorBody.push(chunk);
+            });
+            res.once('end', () => {
+              if (status !== 200)
+                reject(
+                  new Error(
+                    `export answered ${status}: ${Buffer.concat(errorBody).toString().slice(0, 300)}`,
+                  ),
+                );
+              else
+                resolveResponse({
+                  status,
+                  contentType: String(res.headers['content-type'] ?? ''),
+                  firstByteMs,
+                });
+            });
+            // A stream that fails after it started is closed without its last chunk: 'aborted'/'error'.
+            res.once('aborted', () => reject(new Error(`export cut short after ${counter.bytes} bytes`)));
+            res.once('error', reject);
+          },
+        );
+        req.once('error', reject);
+        req.end();
+      },
+    );
+    const ms = sinceStart();
+    const rssAfterBytes = residentSetBytes(pid);
+    const rows = Math.max(0, counter.total() - 1);
+    return {
+      ...response,
+      header: counter.firstLine(),
+      rows,
+      bytes: counter.bytes,
+      ms,
+      rowsPerSecond: rows / (ms / 1000),
+      rssBeforeBytes,
+      rssMedianBytes: median(samples),
+      rssMaxBytes: Math.max(rssBeforeBytes, rssAfterBytes, ...samples),
+      rssAfterBytes,
+      rssPeakBytes: peakReset ? peakResidentSetBytes(pid) : null,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
