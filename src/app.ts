@@ -1,37 +1,76 @@
-import { NestFactory } from '@nestjs/core';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory, type NestApplicationContext } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { replyToFrameworkError } from './common/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
+import {
+  createRootLogger,
+  recordRequestFacts,
+  requestIdFor,
+  requestLoggingParams,
+} from './logging/request-logging';
+import { serveOpenApi } from './openapi/openapi-document';
+import { registerHttpSecurity } from './security/http-security';
+
+export interface CreateAppOptions {
+  /** `false`: Nest's own log lines off, and the pino logger silent unless `logDestination` is set. */
+  logger?: false;
+  /** Where the pino logger writes (tests read the lines from here); default stdout. */
+  logDestination?: DestinationStream;
+}
 
 export interface RunningApp {
   app: NestFastifyApplication;
-  /** Closes the HTTP server and the pool, then the embedded database. */
-  close(): Promise<void>;
+  /**
+   * Closes the HTTP server and the pool, then the embedded database. With `SIGTERM`, readiness
+   * answers 503 for `HEALTH_SHUTDOWN_DELAY_MS` first, while the server still serves.
+   */
+  close(signal?: string): Promise<void>;
 }
 
 /**
  * Builds the standalone service on Fastify: opens the database (starting the embedded one when
  * there is no `DATABASE_URL`), runs the migrations and wires the modules. Does not listen.
  */
-export async function createApp(config: AppConfig, options: { logger?: false } = {}): Promise<RunningApp> {
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<RunningApp> {
+  const quiet = options.logger === false;
+  const rootLogger = createRootLogger(
+    quiet && !options.logDestination ? { ...config.logging, level: 'silent' } : config.logging,
+    options.logDestination,
+  );
+  const logging = requestLoggingParams(rootLogger);
+  // Nest's lines (the database start included, which comes before the app) go through pino too.
+  const logger = quiet ? false : new Logger(new PinoLogger(logging), logging);
+  NestLogger.overrideLogger(logger);
   const database = await openDatabase(config.database);
   try {
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot(config, database),
+      AppModule.forRoot(config, database, logging),
       // Long path parameters reach validation (a clear 400) instead of the router's bare 414.
       new FastifyAdapter({
         routerOptions: { maxParamLength: 2048 },
         frameworkErrors: replyToFrameworkError,
+        // Which peers may set X-Forwarded-For: request.ip (logs, per-address limits) follows it.
+        trustProxy: config.trustProxy,
+        requestIdHeader: false,
+        genReqId: requestIdFor,
       }),
-      { abortOnError: false, ...options },
+      { abortOnError: false, logger },
     );
+    recordRequestFacts(app);
+    await registerHttpSecurity(app);
+    serveOpenApi(app, { ui: config.apiDocsUi });
     await app.init();
     return {
       app,
-      close: async () => {
-        await app.close();
+      close: async (signal?: string) => {
+        // The application class takes the signal and hands it to the shutdown hooks (terminus
+        // waits HEALTH_SHUTDOWN_DELAY_MS on SIGTERM); the interface's close() does not list it.
+        await (app as unknown as NestApplicationContext).close(signal);
         await database.close();
       },
     };

@@ -2,14 +2,15 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from './app';
 import { signDevelopmentToken } from './auth/development-token';
-import { ConfigError, loadAppConfig, type AppConfig } from './config/app-config';
+import { ConfigError, type AppConfig } from './config/app-config';
+import { loadConfiguration } from './config/configuration';
 import { DEMO_ACTIVITIES, loadDemoData } from './demo/demo-data';
 import { ExecutionItemsService } from './execution-items';
 
 const logger = new Logger('Main');
 
 async function bootstrap(): Promise<void> {
-  const config = loadAppConfig(process.env);
+  const config = await loadConfiguration();
   const { app, close } = await createApp(config);
   if (config.demoData) await loadDemoData(app.get(ExecutionItemsService), app.get(DataSource));
   await app.listen(config.port, config.host);
@@ -24,7 +25,7 @@ async function bootstrap(): Promise<void> {
       if (closing) return;
       closing = true;
       logger.log(`${signal} received, shutting down`);
-      close().then(
+      close(signal).then(
         () => process.exit(0),
         (error: unknown) => {
           logger.error(`Shutdown failed: ${String(error)}`);

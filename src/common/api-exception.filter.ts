@@ -25,7 +25,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (error.code === ErrorCode.Unauthorised) httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
     if (error.code === ErrorCode.ServiceUnavailable || error.code === ErrorCode.TooManyRequests) {
-      httpAdapter.setHeader(response, 'Retry-After', String(RETRY_AFTER_SECONDS));
+      // The rate limiter sets the real wait before it throws; keep it.
+      if (!hasHeader(response, 'Retry-After')) {
+        httpAdapter.setHeader(response, 'Retry-After', String(RETRY_AFTER_SECONDS));
+      }
     }
     const body: ErrorEnvelope = {
       code: error.code,
@@ -72,6 +75,12 @@ function fromHttpException(exception: HttpException): ApiError {
   if (status >= 400 && status < 500)
     return new ApiError(ErrorCode.BadRequest, 'The request could not be processed.');
   return new ApiError(ErrorCode.InternalError, 'An unexpected error occurred.');
+}
+
+/** Fastify's reply and Node's (Express's) response both have `hasHeader`. */
+function hasHeader(response: unknown, name: string): boolean {
+  const { hasHeader } = response as { hasHeader?: (name: string) => boolean };
+  return typeof hasHeader === 'function' && hasHeader.call(response, name);
 }
 
 function describe(exception: unknown): string {

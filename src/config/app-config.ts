@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { loadApiKeysConfig, type ApiKeysConfig } from '../api-keys/api-keys-config';
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
+import { loadRetentionConfig, type RetentionConfig } from '../retention/retention-config';
+import { loadOperationsConfig, type OperationsConfig } from './operations-config';
 
-export interface AppConfig {
+/** Everything the service reads from the environment; logs, limits and health in `OperationsConfig`. */
+export interface AppConfig extends OperationsConfig {
   production: boolean;
   host: string;
   port: number;
@@ -12,6 +16,8 @@ export interface AppConfig {
   roleClaim: string;
   /** Load the demo activities into an empty database at start. */
   demoData: boolean;
+  apiKeys: ApiKeysConfig;
+  retention: RetentionConfig;
 }
 
 /** A configuration value is missing or wrong; the message names the variable. */
@@ -33,6 +39,9 @@ export function loadAppConfig(env: Env): AppConfig {
     auth: authConfig(env, production),
     roleClaim: text(env, 'AUTH_ROLE_CLAIM') ?? 'role',
     demoData: boolean(env, 'DEMO_DATA', !production),
+    apiKeys: loadApiKeysConfig(env),
+    retention: loadRetentionConfig(env),
+    ...loadOperationsConfig(env, production),
   };
 }
 

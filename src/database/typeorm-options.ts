@@ -1,5 +1,6 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
+import { API_KEYS_ENTITIES } from '../api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items/entities';
 import { MIGRATIONS } from './migrations';
 
@@ -28,7 +29,7 @@ export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceO
   return {
     type: 'postgres',
     url: connection.url,
-    entities: EXECUTION_ITEMS_ENTITIES,
+    entities: [...EXECUTION_ITEMS_ENTITIES, ...API_KEYS_ENTITIES],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -8,6 +8,8 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '../common/api-error';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { createValidationPipe } from '../common/validation';
 import {
@@ -25,6 +27,14 @@ import type {
   ItemPageResponse,
   PageResponse,
 } from './dto/responses';
+import {
+  ActivityPageSchema,
+  ActivitySchema,
+  ActivityStatsSchema,
+  ExecutionItemDetailSchema,
+  ItemPageSchema,
+} from '../openapi/response-schemas';
+import { ApiErrorResponses } from '../openapi/api-error-responses';
 import { ExecutionItemsService } from './execution-items.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RequiredRoleGuard } from './required-role.guard';
@@ -33,6 +43,8 @@ import { RequiredRoleGuard } from './required-role.guard';
  * The run history over HTTP. Checks run in the contract's order: authentication (401), role
  * (403), input validation (400), then the service's not found (404) and not-a-run (400).
  */
+@ApiTags('activities')
+@ApiBearerAuth()
 @Controller('api/v1/activities')
 @UseGuards(JwtAuthGuard, RequiredRoleGuard)
 @UsePipes(createValidationPipe())
@@ -41,27 +53,62 @@ export class ActivitiesController {
   constructor(private readonly executionItems: ExecutionItemsService) {}
 
   @Get()
+  @ApiOperation({ operationId: 'listActivities', summary: 'Activities, newest first.' })
+  @ApiOkResponse({ type: ActivityPageSchema })
+  @ApiErrorResponses()
   listActivities(@Query() query: ListActivitiesQuery): Promise<PageResponse<ActivityResponse>> {
     return this.executionItems.listActivities(query);
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'getActivity', summary: 'One activity.' })
+  @ApiOkResponse({ type: ActivitySchema })
+  @ApiErrorResponses(ErrorCode.NotFound)
   getActivity(@Param() { id }: ActivityIdParams, @Query() _query: NoQuery): Promise<ActivityResponse> {
     return this.executionItems.getActivity(id);
   }
 
   @Get(':id/stats')
+  @ApiOperation({ operationId: 'getStats', summary: 'A run’s counts, kept while its items were written.' })
+  @ApiOkResponse({ type: ActivityStatsSchema })
+  @ApiErrorResponses(ErrorCode.BadRequest, ErrorCode.NotFound)
   getStats(@Param() { id }: ActivityIdParams, @Query() _query: NoQuery): Promise<ActivityStatsResponse> {
     return this.executionItems.getStats(id);
   }
 
   @Get(':id/items')
+  @ApiOperation({
+    operationId: 'listItems',
+    summary: 'A run’s execution items: filters, search, sort, page numbers or a cursor.',
+  })
+  @ApiOkResponse({ type: ItemPageSchema })
+  @ApiErrorResponses(ErrorCode.BadRequest, ErrorCode.NotFound)
   listItems(@Param() { id }: ActivityIdParams, @Query() query: ItemsQuery): Promise<ItemPageResponse> {
     return this.executionItems.listItems(id, query);
   }
 
   /** Declared before `:itemId`, so that `export` is never read as an item id. */
   @Get(':id/items/export')
+  @ApiOperation({
+    operationId: 'exportItems',
+    summary: 'Every matching item as CSV (RFC 4180) or NDJSON, streamed.',
+  })
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse({
+    description:
+      'The file. A failure after streaming has started closes the connection without the final chunk.',
+    headers: {
+      'Content-Disposition': {
+        description: '`attachment; filename="<connected system>-<run profile>-<activity id>.<format>"`',
+        schema: { type: 'string' },
+      },
+    },
+    content: {
+      'text/csv': { schema: { type: 'string' } },
+      'application/x-ndjson': { schema: { type: 'string' } },
+    },
+  })
+  @ApiErrorResponses(ErrorCode.BadRequest, ErrorCode.NotFound)
   async exportItems(@Param() { id }: ActivityIdParams, @Query() query: ExportQuery): Promise<StreamableFile> {
     const file = await this.executionItems.exportItems(id, query);
     return new StreamableFile(file.stream, {
@@ -71,6 +118,9 @@ export class ActivitiesController {
   }
 
   @Get(':id/items/:itemId')
+  @ApiOperation({ operationId: 'getItem', summary: 'One item in full, with its outcome tree.' })
+  @ApiOkResponse({ type: ExecutionItemDetailSchema })
+  @ApiErrorResponses(ErrorCode.BadRequest, ErrorCode.NotFound)
   getItem(
     @Param() { id, itemId }: ItemIdParams,
     @Query() _query: NoQuery,

@@ -18,6 +18,13 @@ export interface ExecutionItemsModuleOptions {
    * carry COPY). Default `copy`.
    */
   appendMethod?: 'copy' | 'insert';
+  /**
+   * The host's passport strategies that may authenticate a request, tried in this order; the first
+   * that succeeds gives the principal (`request.user`), whose roles `roleClaim` names. A strategy
+   * may also refuse a request outright with an `ApiError` (a 400 for conflicting credentials, a
+   * 401 with its own message), which the client receives as it is. Default `['jwt']`.
+   */
+  authStrategies?: string[];
 }
 
 export type ResolvedExecutionItemsOptions = Required<ExecutionItemsModuleOptions>;
@@ -35,6 +42,7 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     requiredRole: options.requiredRole ?? 'Administrator',
     roleClaim: options.roleClaim ?? 'role',
     appendMethod: options.appendMethod ?? 'copy',
+    authStrategies: [...(options.authStrategies ?? ['jwt'])],
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -48,6 +56,16 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
   if (resolved.appendMethod !== 'copy' && resolved.appendMethod !== 'insert') {
     throw new Error(
       `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
+    );
+  }
+  const { authStrategies } = resolved;
+  if (
+    authStrategies.length === 0 ||
+    authStrategies.some((name) => typeof name !== 'string' || !name) ||
+    new Set(authStrategies).size !== authStrategies.length
+  ) {
+    throw new Error(
+      `ExecutionItemsModule: authStrategies must be distinct passport strategy names, at least one, got ${JSON.stringify(authStrategies)}`,
     );
   }
   if (!resolved.requiredRole || !resolved.roleClaim) {

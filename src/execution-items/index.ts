@@ -8,7 +8,7 @@ export type { ActivityResponse, AppendResult, ExecutionItemResponse, PageRespons
 export { Activity } from './entities/activity.entity';
 export { ExecutionItem } from './entities/execution-item.entity';
 export { EXECUTION_ITEMS_ENTITIES } from './entities';
-export { MIGRATIONS as EXECUTION_ITEMS_MIGRATIONS } from '../database/migrations';
+export { EXECUTION_ITEMS_MIGRATIONS } from '../database/migrations';
 export { JWT_STRATEGY } from './jwt-auth.guard';
 export { ApiError, ErrorCode } from '../common/api-error';
 export { ApiExceptionFilter } from '../common/api-exception.filter';

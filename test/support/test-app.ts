@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { loadAppConfig } from '../../src/config/app-config';
@@ -14,7 +15,8 @@ export interface TestApp {
   http: ReturnType<NestFastifyApplication['getHttpServer']>;
   service: ExecutionItemsService;
   dataSource: DataSource;
-  close(): Promise<void>;
+  /** `SIGTERM` closes as the service does on that signal (readiness first answers 503). */
+  close(signal?: string): Promise<void>;
 }
 
 /** True when this run uses the PostgreSQL server at `DATABASE_URL` rather than embedded PGlite. */
@@ -33,24 +35,33 @@ export async function openTestDatabase(): Promise<OpenDatabase> {
 }
 
 /** The real standalone app (Fastify, JWT with the test secret) on a test database. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { logDestination?: DestinationStream } = {},
+): Promise<TestApp> {
   const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null;
   const config = loadAppConfig({
     AUTH_JWT_SECRET: TEST_SECRET,
     DEMO_DATA: 'false',
     PGLITE_DATA_DIR: IN_MEMORY,
+    // Rate limits on, but out of the way of specs that send many requests with one token.
+    RATE_LIMIT_PER_PRINCIPAL: '1000000',
+    RATE_LIMIT_PER_IP: '1000000',
+    // Swagger UI's assets need @fastify/static, which Jest cannot load on Node 20 (an ES module
+    // dependency); test/openapi.e2e-spec.ts turns the UI on with a shim.
+    API_DOCS_UI: 'false',
     ...(server ? { DATABASE_URL: server.url, DATABASE_POOL_SIZE: '5' } : {}),
     ...env,
   });
-  const running = await createApp(config, { logger: false });
+  const running = await createApp(config, { logger: false, ...options });
   await running.app.getHttpAdapter().getInstance().ready();
   return {
     app: running.app,
     http: running.app.getHttpServer(),
     service: running.app.get(ExecutionItemsService),
     dataSource: running.app.get(DataSource),
-    close: async () => {
-      await running.close();
+    close: async (signal?: string) => {
+      await running.close(signal);
       await server?.drop();
     },
   };

@@ -1,22 +1,43 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Matches } from 'class-validator';
 import { GUID_PATTERN, toList, toStrictInteger } from '../../common/validation';
+import { EXPORT_FORMATS } from '../export-format';
+import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH, SORT_DIRECTIONS, SORT_KEYS } from '../item-query';
 import {
   ACTIVITY_STATUSES,
   ACTIVITY_TARGET_TYPES,
+  ERROR_TYPES,
+  OBJECT_CHANGE_TYPES,
+  OUTCOME_TYPES,
   type ActivityStatus,
   type ActivityTargetType,
 } from '../vocabulary';
 
 const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
 
+/** OpenAPI: a GUID path parameter. */
+const GUID_SCHEMA = { pattern: GUID_PATTERN.source, example: '7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60' };
+
+/** OpenAPI: a list parameter, repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */
+function listDoc(description: string, values?: readonly string[]) {
+  return {
+    description: `${description} Repeated or comma-separated; any of them matches.`,
+    type: String,
+    isArray: true,
+    ...(values ? { enum: [...values] } : {}),
+  };
+}
+
 export class ActivityIdParams {
+  @ApiProperty({ ...GUID_SCHEMA, description: 'The activity.' })
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   id: string;
 }
 
 export class ItemIdParams extends ActivityIdParams {
+  @ApiProperty({ ...GUID_SCHEMA, example: '01a21ec8-48fe-754b-bf45-9ce5fc3554a3', description: 'The item.' })
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   itemId: string;
 }
@@ -48,62 +69,108 @@ export class NoQuery {}
 
 export class PageQuery {
   /** 1-based; below 1 is treated as 1. */
+  @ApiPropertyOptional({ type: 'integer', default: 1, description: '1-based; below 1 is treated as 1.' })
   @IntegerParameter()
   page?: number;
 
   /** Default 25, at most 100; below 1 is treated as the default. */
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 25,
+    description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
+  })
   @IntegerParameter()
   pageSize?: number;
 }
 
 /** Which items, and in which order: the list's and the export's common parameters. */
 export class ItemQueryParameters {
+  @ApiPropertyOptional(listDoc('Items with one of these error types.', ERROR_TYPES))
   @ListParameter()
   errorType?: string[];
 
+  @ApiPropertyOptional(listDoc('Items with one of these change types.', OBJECT_CHANGE_TYPES))
   @ListParameter()
   objectChangeType?: string[];
 
+  @ApiPropertyOptional({
+    ...listDoc(
+      `Items of these object types (exact, case-sensitive names of 1 to ${MAX_OBJECT_TYPE_LENGTH} characters).`,
+    ),
+    example: ['user'],
+  })
   @ListParameter()
   objectType?: string[];
 
+  @ApiPropertyOptional(
+    listDoc('Items whose outcome tree holds one of these types, at any depth.', OUTCOME_TYPES),
+  )
   @ListParameter()
   outcomeType?: string[];
 
   /** `true` or `false`. */
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only items with (or without) an error.' })
   @SingleParameter()
   hasError?: string;
 
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_SEARCH_LENGTH,
+    description:
+      'A case-insensitive substring of `displayName` or `externalIdValue`; `%`, `_` and `\\` match themselves. No control characters.',
+  })
   @SingleParameter()
   search?: string;
 
+  @ApiPropertyOptional({
+    enum: [...SORT_KEYS],
+    default: 'sequence',
+    description: 'Ties are broken by sequence.',
+  })
   @SingleParameter()
   sortBy?: string;
 
+  @ApiPropertyOptional({ enum: [...SORT_DIRECTIONS], default: 'asc' })
   @SingleParameter()
   sortDirection?: string;
 }
 
 export class ItemsQuery extends ItemQueryParameters {
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    description: '1-based; below 1 is treated as 1. Not with `cursor`.',
+  })
   @IntegerParameter()
   page?: number;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 25,
+    description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
+  })
   @IntegerParameter()
   pageSize?: number;
 
   /** The `nextCursor` of a previous page. */
+  @ApiPropertyOptional({
+    description:
+      'The `nextCursor` of a previous page. It carries its query: other parameters may be repeated with it but must be the same.',
+  })
   @SingleParameter()
   cursor?: string;
 }
 
 export class ExportQuery extends ItemQueryParameters {
   /** `csv` (default) or `ndjson`. */
+  @ApiPropertyOptional({ enum: [...EXPORT_FORMATS], default: 'csv' })
   @SingleParameter()
   format?: string;
 }
 
 export class ListActivitiesQuery extends PageQuery {
   /** One or more target types, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Activities of these target types.', ACTIVITY_TARGET_TYPES))
   @IsOptional()
   @Transform(toList)
   @ArrayMaxSize(ACTIVITY_TARGET_TYPES.length, { message: 'lists too many values' })
@@ -111,6 +178,7 @@ export class ListActivitiesQuery extends PageQuery {
   targetType?: ActivityTargetType[];
 
   /** One or more statuses, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Activities with these statuses.', ACTIVITY_STATUSES))
   @IsOptional()
   @Transform(toList)
   @ArrayMaxSize(ACTIVITY_STATUSES.length, { message: 'lists too many values' })

@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import type { RetentionConfig } from './retention-config';
+
+export const PURGE_USAGE = 'Usage: npm run purge -- [--older-than <days>] [--batch-size <n>]';
+
+export interface PurgeCommand {
+  olderThanDays: number;
+  batchSize: number;
+}
+
+/**
+ * `--older-than <days>` (an integer from 1; default `RETENTION_DAYS`) and `--batch-size <n>`
+ * (100 to 50000; default `RETENTION_BATCH_SIZE`). A wrong value throws with the usage.
+ */
+export function parsePurgeCommand(argv: string[], defaults: RetentionConfig): PurgeCommand {
+  let values: { 'older-than'?: string; 'batch-size'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'older-than': { type: 'string' }, 'batch-size': { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)} ${PURGE_USAGE}`);
+  }
+  return {
+    olderThanDays: integerOption('--older-than', values['older-than'], defaults.days, 1, 36_500),
+    batchSize: integerOption('--batch-size', values['batch-size'], defaults.batchSize, 100, 50_000),
+  };
+}
+
+function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${value}". ${PURGE_USAGE}`);
+  }
+  return parsed;
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { RetentionConfig } from './retention-config';
+import { RetentionService, type PurgeResult } from './retention.service';
+
+export const RETENTION_CONFIG = Symbol('RETENTION_CONFIG');
+
+/** The name of the purge's interval in `SchedulerRegistry`. */
+export const RETENTION_INTERVAL = 'retention-purge';
+
+/**
+ * Runs the purge every `intervalMinutes` (the first that long after start) when retention is
+ * enabled. A turn that comes while a purge is still running is skipped. At shutdown the running
+ * purge stops after its current statement, before the connection closes.
+ */
+@Injectable()
+export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Retention');
+  private readonly shutdown = new AbortController();
+  private running: Promise<PurgeResult | null> | null = null;
+
+  constructor(
+    @Inject(RETENTION_CONFIG) private readonly config: RetentionConfig,
+    private readonly retention: RetentionService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { enabled, days, intervalMinutes } = this.config;
+    if (!enabled) {
+      this.logger.log('Scheduled purge is off (RETENTION_ENABLED=false)');
+      return;
+    }
+    const timer = setInterval(() => void this.runScheduledPurge(), intervalMinutes * 60_000);
+    this.scheduler.addInterval(RETENTION_INTERVAL, timer);
+    this.logger.log(`Every ${intervalMinutes} min, completed activities older than ${days} days are purged`);
+  }
+
+  /** One scheduled turn; null when skipped or failed (the failure is logged, the schedule goes on). */
+  runScheduledPurge(): Promise<PurgeResult | null> {
+    if (this.running) {
+      this.logger.warn('The previous purge is still running; skipping this turn');
+      return Promise.resolve(null);
+    }
+    const run = this.retention
+      .purge({
+        olderThanDays: this.config.days,
+        batchSize: this.config.batchSize,
+        signal: this.shutdown.signal,
+      })
+      .catch((error: unknown) => {
+        this.logger.error(`Purge failed: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    this.running = run;
+    return run;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.scheduler.doesExist('interval', RETENTION_INTERVAL)) {
+      clearInterval(this.scheduler.getInterval(RETENTION_INTERVAL) as NodeJS.Timeout);
+      this.scheduler.deleteInterval(RETENTION_INTERVAL);
+    }
+    this.shutdown.abort();
+    await this.running;
+  }
+}

@@ -1,0 +1,369 @@
+import request from 'supertest';
+import { Activity, type NewExecutionItem } from '../src/execution-items';
+import { buildOpenApiDocument } from '../src/openapi/write-openapi-document';
+import { OpenApiContract } from './support/openapi-contract';
+import { createTestApp, type TestApp } from './support/test-app';
+import { adminToken, bearer, token } from './support/tokens';
+
+// Swagger UI's assets are served by @fastify/static, whose content-disposition dependency is an ES
+// module: Node 20 requires it natively, Jest cannot. The CommonJS release of the same function
+// stands in for it here.
+jest.mock('../node_modules/@fastify/static/node_modules/content-disposition', () => ({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  create: require('content-disposition'),
+}));
+
+const MISSING_ID = '0b0c0d0e-0f10-4112-8314-151617181920';
+const OTHER_ID = 'c0ffee00-1234-4abc-8def-000000000001';
+const NO_ROLE = token({ role: 'Reader' });
+
+const ITEMS: NewExecutionItem[] = [
+  {
+    objectChangeType: 'Projected',
+    externalIdValue: 'E1',
+    displayName: 'Jane Smith',
+    objectType: 'user',
+    outcomes: [
+      {
+        type: 'Projected',
+        detailMessage: 'projected',
+        children: [
+          { type: 'AttributeFlow', detailCount: 14 },
+          { type: 'PendingExportCreated', targetId: 'cs-ldap', targetDescription: 'LDAP', children: [] },
+        ],
+      },
+    ],
+  },
+  { objectChangeType: 'NoChange' },
+  {
+    objectChangeType: 'NoChange',
+    externalIdValue: 'E3',
+    displayName: 'Broken Reference',
+    objectType: 'group',
+    errorType: 'UnresolvedReference',
+    errorMessage: 'manager points nowhere',
+    errorStackTrace: 'at resolve()',
+  },
+];
+
+describe('OpenAPI document and Swagger UI', () => {
+  let t: TestApp;
+  let runId: string;
+  let itemIds: string[];
+  let document: Record<string, unknown>;
+  let contract: OpenApiContract;
+
+  beforeAll(async () => {
+    t = await createTestApp({ API_DOCS_UI: 'true' });
+    const run = await t.service.startRun({
+      connectedSystemName: 'HR Feed',
+      runProfileName: 'Full Synchronisation',
+      runType: 'FullSynchronisation',
+    });
+    runId = run.id;
+    ({ itemIds } = await t.service.appendItems(runId, ITEMS));
+    await t.service.completeRun(runId, 'CompleteWithError');
+    await t.dataSource
+      .getRepository(Activity)
+      .insert({ id: OTHER_ID, targetType: 'ConnectedSystem', status: 'Complete' });
+    document = (await request(t.http).get('/api/openapi/v1.json').expect(200)).body;
+    contract = new OpenApiContract(document);
+  });
+
+  afterAll(() => t?.close());
+
+  const get = (path: string, jwt: string | null = adminToken()) => {
+    const req = request(t.http).get(path);
+    return jwt === null ? req : req.set(bearer(jwt));
+  };
+
+  describe('GET /api/openapi/v1.json', () => {
+    it('is served as JSON without credentials', async () => {
+      const res = await request(t.http).get('/api/openapi/v1.json').expect(200);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({ openapi: '3.0.0', info: { title: 'Execution items', version: '1' } });
+    });
+
+    it('is the document the build writes to dist/openapi.json', async () => {
+      expect(JSON.parse(JSON.stringify(await buildOpenApiDocument()))).toEqual(document);
+    });
+
+    it('lists every route, each with its operation id', () => {
+      const operations = Object.entries(
+        document.paths as Record<string, Record<string, { operationId: string }>>,
+      )
+        .flatMap(([path, methods]) =>
+          Object.entries(methods).map(([method, op]) => `${method} ${path} ${op.operationId}`),
+        )
+        .sort();
+      expect(operations).toEqual(
+        [
+          'get /api/v1/activities listActivities',
+          'get /api/v1/activities/{id} getActivity',
+          'get /api/v1/activities/{id}/stats getStats',
+          'get /api/v1/activities/{id}/items listItems',
+          'get /api/v1/activities/{id}/items/export exportItems',
+          'get /api/v1/activities/{id}/items/{itemId} getItem',
+          'get /health/live live',
+          'get /health/ready ready',
+        ].sort(),
+      );
+    });
+
+    it('documents for each route the error codes it can answer, by status', () => {
+      const common = {
+        '401': ['UNAUTHORISED'],
+        '403': ['FORBIDDEN'],
+        '429': ['TOO_MANY_REQUESTS'],
+        '500': ['INTERNAL_ERROR'],
+        '503': ['SERVICE_UNAVAILABLE'],
+      };
+      const withRun = { ...common, '400': ['VALIDATION_ERROR', 'BAD_REQUEST'], '404': ['NOT_FOUND'] };
+      const expected: Record<string, Record<string, string[]>> = {
+        '/api/v1/activities': { ...common, '400': ['VALIDATION_ERROR'] },
+        '/api/v1/activities/{id}': { ...common, '400': ['VALIDATION_ERROR'], '404': ['NOT_FOUND'] },
+        '/api/v1/activities/{id}/stats': withRun,
+        '/api/v1/activities/{id}/items': withRun,
+        '/api/v1/activities/{id}/items/export': withRun,
+        '/api/v1/activities/{id}/items/{itemId}': withRun,
+      };
+      for (const [path, codes] of Object.entries(expected)) {
+        const { responses } = contract.operation('GET', path);
+        const documented = Object.fromEntries(
+          Object.entries(responses)
+            .filter(([status]) => status !== '200')
+            .map(([status, response]) => {
+              const schema = response.content?.['application/json'].schema as {
+                allOf: [{ $ref: string }, { properties: { code: { enum: string[] } } }];
+              };
+              expect(schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+              return [status, schema.allOf[1].properties.code.enum];
+            }),
+        );
+        expect({ path, codes: documented }).toEqual({ path, codes });
+      }
+    });
+
+    it('documents the envelope with every code of the contract', () => {
+      const schemas = (
+        document.components as { schemas: Record<string, { enum?: string[]; required?: string[] }> }
+      ).schemas;
+      expect(schemas.ErrorCode.enum).toEqual([
+        'VALIDATION_ERROR',
+        'BAD_REQUEST',
+        'UNAUTHORISED',
+        'FORBIDDEN',
+        'NOT_FOUND',
+        'TOO_MANY_REQUESTS',
+        'INTERNAL_ERROR',
+        'SERVICE_UNAVAILABLE',
+      ]);
+      expect(schemas.ErrorEnvelope.required).toEqual([
+        'code',
+        'message',
+        'details',
+        'validationErrors',
+        'timestamp',
+      ]);
+    });
+
+    it('documents the parameters of each route', () => {
+      const names = (path: string) =>
+        (
+          contract.operation('GET', path) as unknown as { parameters: Array<{ name: string; in: string }> }
+        ).parameters
+          .map((parameter) => `${parameter.in}:${parameter.name}`)
+          .sort();
+      const filters = [
+        'errorType',
+        'objectChangeType',
+        'objectType',
+        'outcomeType',
+        'hasError',
+        'search',
+        'sortBy',
+        'sortDirection',
+      ];
+      expect(names('/api/v1/activities')).toEqual([
+        'query:page',
+        'query:pageSize',
+        'query:status',
+        'query:targetType',
+      ]);
+      expect(names('/api/v1/activities/{id}')).toEqual(['path:id']);
+      expect(names('/api/v1/activities/{id}/stats')).toEqual(['path:id']);
+      expect(names('/api/v1/activities/{id}/items')).toEqual(
+        [
+          'path:id',
+          'query:page',
+          'query:pageSize',
+          'query:cursor',
+          ...filters.map((name) => `query:${name}`),
+        ].sort(),
+      );
+      expect(names('/api/v1/activities/{id}/items/export')).toEqual(
+        ['path:id', 'query:format', ...filters.map((name) => `query:${name}`)].sort(),
+      );
+      expect(names('/api/v1/activities/{id}/items/{itemId}')).toEqual(['path:id', 'path:itemId']);
+    });
+
+    it('asks for a bearer token or an API key on every /api route, and nothing for health', () => {
+      const schemes = (document.components as { securitySchemes: unknown }).securitySchemes;
+      expect(schemes).toEqual({
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        'api-key': { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      });
+      for (const [path, methods] of Object.entries(
+        document.paths as Record<string, Record<string, { security?: unknown }>>,
+      )) {
+        expect({ path, security: methods.get.security }).toEqual({
+          path,
+          security: path.startsWith('/api/') ? [{ bearer: [] }, { 'api-key': [] }] : undefined,
+        });
+      }
+    });
+  });
+
+  describe('real responses validate against the document', () => {
+    const ACTIVITIES = '/api/v1/activities';
+    const ACTIVITY = '/api/v1/activities/{id}';
+    const STATS = '/api/v1/activities/{id}/stats';
+    const ITEMS_PATH = '/api/v1/activities/{id}/items';
+    const EXPORT = '/api/v1/activities/{id}/items/export';
+    const ITEM = '/api/v1/activities/{id}/items/{itemId}';
+
+    /** [operation path, URL, token (null: none), expected status]; URLs may use :run, :other, :item. */
+    const CASES: Array<[string, string, string | null, number]> = [
+      [ACTIVITIES, '/api/v1/activities', 'admin', 200],
+      [
+        ACTIVITIES,
+        '/api/v1/activities?targetType=ConnectedSystem&status=Complete,FailedWithError',
+        'admin',
+        200,
+      ],
+      [ACTIVITIES, '/api/v1/activities?page=99', 'admin', 200],
+      [ACTIVITIES, '/api/v1/activities?pageSize=abc', 'admin', 400],
+      [ACTIVITIES, '/api/v1/activities', null, 401],
+      [ACTIVITIES, '/api/v1/activities', 'reader', 403],
+      [ACTIVITY, '/api/v1/activities/:run', 'admin', 200],
+      [ACTIVITY, '/api/v1/activities/:other', 'admin', 200],
+      [ACTIVITY, '/api/v1/activities/not-a-guid', 'admin', 400],
+      [ACTIVITY, '/api/v1/activities/:run', null, 401],
+      [ACTIVITY, '/api/v1/activities/:run', 'reader', 403],
+      [ACTIVITY, `/api/v1/activities/${MISSING_ID}`, 'admin', 404],
+      [STATS, '/api/v1/activities/:run/stats', 'admin', 200],
+      [STATS, '/api/v1/activities/:other/stats', 'admin', 400],
+      [STATS, '/api/v1/activities/:run/stats?x=1', 'admin', 400],
+      [STATS, '/api/v1/activities/:run/stats', null, 401],
+      [STATS, '/api/v1/activities/:run/stats', 'reader', 403],
+      [STATS, `/api/v1/activities/${MISSING_ID}/stats`, 'admin', 404],
+      [ITEMS_PATH, '/api/v1/activities/:run/items', 'admin', 200],
+      [
+        ITEMS_PATH,
+        '/api/v1/activities/:run/items?hasError=true&sortBy=displayName&sortDirection=desc',
+        'admin',
+        200,
+      ],
+      [ITEMS_PATH, '/api/v1/activities/:run/items?pageSize=1', 'admin', 200],
+      [ITEMS_PATH, '/api/v1/activities/:run/items?page=5', 'admin', 200],
+      [ITEMS_PATH, '/api/v1/activities/:run/items?sortBy=colour', 'admin', 400],
+      [ITEMS_PATH, '/api/v1/activities/:other/items', 'admin', 400],
+      [ITEMS_PATH, '/api/v1/activities/:run/items', null, 401],
+      [ITEMS_PATH, '/api/v1/activities/:run/items', 'reader', 403],
+      [ITEMS_PATH, `/api/v1/activities/${MISSING_ID}/items`, 'admin', 404],
+      [EXPORT, '/api/v1/activities/:run/items/export', 'admin', 200],
+      [EXPORT, '/api/v1/activities/:run/items/export?format=ndjson&hasError=false', 'admin', 200],
+      [EXPORT, '/api/v1/activities/:run/items/export?format=xml', 'admin', 400],
+      [EXPORT, '/api/v1/activities/:other/items/export', 'admin', 400],
+      [EXPORT, '/api/v1/activities/:run/items/export', null, 401],
+      [EXPORT, '/api/v1/activities/:run/items/export', 'reader', 403],
+      [EXPORT, `/api/v1/activities/${MISSING_ID}/items/export`, 'admin', 404],
+      [ITEM, '/api/v1/activities/:run/items/:item', 'admin', 200],
+      [ITEM, '/api/v1/activities/:run/items/:bare', 'admin', 200],
+      [ITEM, '/api/v1/activities/:run/items/not-a-guid', 'admin', 400],
+      [ITEM, `/api/v1/activities/:other/items/${MISSING_ID}`, 'admin', 400],
+      [ITEM, '/api/v1/activities/:run/items/:item', null, 401],
+      [ITEM, '/api/v1/activities/:run/items/:item', 'reader', 403],
+      [ITEM, `/api/v1/activities/:run/items/${MISSING_ID}`, 'admin', 404],
+      ['/health/live', '/health/live', null, 200],
+      ['/health/ready', '/health/ready', null, 200],
+    ];
+
+    it.each(CASES)('%s: GET %s as %s answers %d as documented', async (path, url, who, status) => {
+      const concrete = url
+        .replace(':run', runId)
+        .replace(':other', OTHER_ID)
+        .replace(':item', itemIds[0])
+        .replace(':bare', itemIds[1]);
+      const jwt = who === 'admin' ? adminToken() : who === 'reader' ? NO_ROLE : null;
+      const res = await get(concrete, jwt);
+      expect(res.status).toBe(status);
+      contract.expectDocumented('GET', path, res);
+    });
+
+    it('refuses a body with a field too many, a field missing, a wrong null or an undocumented code', async () => {
+      const real = await get(`/api/v1/activities/${runId}/items/${itemIds[0]}`).expect(200);
+      const notFound = await get(`/api/v1/activities/${MISSING_ID}`).expect(404);
+      const { errorType: _errorType, ...missing } = real.body as Record<string, unknown>;
+      const bodies: Array<[string, number, unknown]> = [
+        [ITEM, 200, { ...real.body, extra: 1 }],
+        [ITEM, 200, missing],
+        [ITEM, 200, { ...real.body, sequence: null }],
+        [ITEM, 200, { ...real.body, outcomes: [{ ...real.body.outcomes[0], children: [{ type: 'Nope' }] }] }],
+        [ACTIVITY, 404, { ...notFound.body, code: 'BAD_REQUEST' }],
+      ];
+      for (const [path, status, body] of bodies) {
+        const fake = { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
+        expect(() => contract.expectDocumented('GET', path, fake as unknown as request.Response)).toThrow();
+      }
+    });
+
+    it('cover 200, 400, 401, 403 and (where documented) 404 of every /api route', () => {
+      const expected = Object.keys(document.paths as object)
+        .filter((path) => path.startsWith('/api/'))
+        .flatMap((path) =>
+          ['200', '400', '401', '403', '404']
+            .filter((status) => status in contract.operation('GET', path).responses)
+            .map((status) => `GET ${path} ${status}`),
+        );
+      const cases = new Set(CASES.map(([path, , , status]) => `GET ${path} ${status}`));
+      expect(expected.filter((entry) => !cases.has(entry))).toEqual([]);
+    });
+  });
+
+  describe('Swagger UI at /api/docs', () => {
+    it('serves the page with a CSP that lets it load its own scripts and styles', async () => {
+      const res = await request(t.http).get('/api/docs').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain('swagger-ui-bundle.js');
+      expect(res.headers['content-security-policy']).toBe(
+        "default-src 'self';script-src 'self';style-src 'self' 'unsafe-inline';img-src 'self' data:;font-src 'self' data:;connect-src 'self';object-src 'none';base-uri 'self';form-action 'self';frame-ancestors 'none'",
+      );
+    });
+
+    it('serves its assets and the document inside its init script', async () => {
+      const bundle = await request(t.http).get('/api/docs/swagger-ui-bundle.js').expect(200);
+      expect(bundle.headers['content-type']).toMatch(/javascript/);
+      const init = await request(t.http).get('/api/docs/swagger-ui-init.js').expect(200);
+      expect(init.text).toContain('"/api/v1/activities/{id}/items"');
+    });
+
+    it('is a 404 in the envelope when turned off (API_DOCS_UI=false), while the document is still served', async () => {
+      const off = await createTestApp({ API_DOCS_UI: 'false' });
+      try {
+        const res = await request(off.http).get('/api/docs').expect(404);
+        expect(res.body).toEqual({
+          code: 'NOT_FOUND',
+          message: 'No such resource.',
+          details: null,
+          validationErrors: null,
+          timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        });
+        await request(off.http).get('/api/docs/swagger-ui-bundle.js').expect(404);
+        await request(off.http).get('/api/openapi/v1.json').expect(200);
+      } finally {
+        await off.close();
+      }
+    });
+  });
+});
