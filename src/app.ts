@@ -64,10 +64,21 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     recordRequestFacts(app);
     await registerHttpSecurity(app);
     serveOpenApi(app, { ui: config.apiDocsUi });
+    // Once a shutdown begins, every response closes its connection: the server's close waits
+    // for open connections, and a keep-alive one left idle by a finished request would hold it
+    // until the keep-alive timeout.
+    let closing = false;
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', async (_request, reply) => {
+        if (closing) void reply.header('connection', 'close');
+      });
     await app.init();
     return {
       app,
       close: async (signal?: string) => {
+        closing = true;
         // The application class takes the signal and hands it to the shutdown hooks (terminus
         // waits HEALTH_SHUTDOWN_DELAY_MS on SIGTERM); the interface's close() does not list it.
         await (app as unknown as NestApplicationContext).close(signal);

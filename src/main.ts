@@ -25,6 +25,12 @@ async function bootstrap(): Promise<void> {
       if (closing) return;
       closing = true;
       logger.log(`${signal} received, shutting down`);
+      // Requests in flight finish and the pool closes after the server; a shutdown that hangs
+      // (a client that never reads its export, say) is cut off.
+      setTimeout(() => {
+        logger.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
       close(signal).then(
         () => process.exit(0),
         (error: unknown) => {

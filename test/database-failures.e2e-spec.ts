@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { NewExecutionItem } from '../src/execution-items';
@@ -244,6 +245,61 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     expect(await counters(run.id)).toEqual(before);
   });
 
+  it('32. SIGTERM: the request in flight completes, new connections are refused, the pool closes after the server, the process exits in time', async () => {
+    const backends = async (): Promise<number[]> =>
+      (await observer.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).rows.map(
+        (row: { pid: number }) => row.pid,
+      );
+    const before = await backends();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        NODE_ENV: 'production',
+        AUTH_JWT_SECRET: TEST_SECRET,
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        DEMO_DATA: 'false',
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_ENABLED: 'false',
+        SHUTDOWN_TIMEOUT_MS: '15000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, output })),
+    );
+    try {
+      await waitUntilUp(`${base}/health/ready`);
+      await direct.query('BEGIN');
+      await direct.query('LOCK TABLE execution_items IN ACCESS EXCLUSIVE MODE');
+      const inFlight = fetch(`${base}/api/v1/activities/${runId}/items?pageSize=5`, {
+        headers: bearer(adminToken()),
+      });
+      await backendRunning('%FROM activities a%', true);
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+      await direct.query('COMMIT');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { totalCount: number }).totalCount).toBe(30);
+      expect(await exited).toMatchObject({ code: 0 });
+      expect(Date.now() - signalled).toBeLessThan(15_000);
+      // The child's pool is closed: no backend opened since it started is left.
+      expect((await backends()).filter((pid) => !before.includes(pid))).toEqual([]);
+    } finally {
+      await direct.query('ROLLBACK').catch(() => undefined);
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('28. a database that is down at start: bounded retries, a message naming the database, a non-zero exit', async () => {
     const closed = new TcpProxy('127.0.0.1', 9);
     await closed.up();
@@ -265,6 +321,28 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 40_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer within 30 s`);
+}
 
 /** Runs the service's entry point as a process would be started; its exit code and output. */
 function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {

@@ -28,6 +28,8 @@ export interface OperationsConfig {
     /** After a shutdown begins, readiness answers 503 for this long before the server closes. */
     shutdownDelayMs: number;
   };
+  /** Longest a shutdown may take (readiness delay, requests in flight, pool); then the process exits 1. */
+  shutdownTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,7 +55,20 @@ export function loadOperationsConfig(env: Env, production: boolean): OperationsC
       databaseTimeoutMs: integer(env, 'HEALTH_DATABASE_TIMEOUT_MS', 1000, 1, 60_000),
       shutdownDelayMs: integer(env, 'HEALTH_SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     },
+    shutdownTimeoutMs: shutdownTimeout(env),
   };
+}
+
+/** The shutdown bound must leave time after the readiness delay for requests in flight to finish. */
+function shutdownTimeout(env: Env): number {
+  const timeout = integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1_000, 3_600_000);
+  const delay = integer(env, 'HEALTH_SHUTDOWN_DELAY_MS', 0, 0, 600_000);
+  if (timeout <= delay) {
+    throw new ConfigError(
+      `SHUTDOWN_TIMEOUT_MS (${timeout}) must be longer than HEALTH_SHUTDOWN_DELAY_MS (${delay}).`,
+    );
+  }
+  return timeout;
 }
 
 /** Pretty lines by default outside production, when the dev dependency `pino-pretty` is there. */
