@@ -80,7 +80,7 @@ describe('/health/live and /health/ready', () => {
       contract.expectDocumented('GET', '/health/ready', res);
     });
 
-    it('live: still 200', async () => {
+    it('27. live: still 200', async () => {
       await probe('/health/live').expect(200);
     });
   });
@@ -93,7 +93,7 @@ describe('/health/live and /health/ready', () => {
     beforeAll(() => t.dataSource.destroy());
     afterAll(() => t.dataSource.initialize());
 
-    it('ready: 503 with the database down, and no driver message', async () => {
+    it('27. ready: 503 with the database down, and no driver message', async () => {
       const res = await probe('/health/ready').expect(503);
       expect(res.body).toEqual({
         status: 'error',

@@ -348,7 +348,7 @@ describe('OpenAPI document and Swagger UI', () => {
       expect(init.text).toContain('"/api/v1/activities/{id}/items"');
     });
 
-    it('is a 404 in the envelope when turned off (API_DOCS_UI=false), while the document is still served', async () => {
+    it('26. is a 404 in the envelope when turned off (API_DOCS_UI=false, the production default), while the document is still served', async () => {
       const off = await createTestApp({ API_DOCS_UI: 'false' });
       try {
         const res = await request(off.http).get('/api/docs').expect(404);

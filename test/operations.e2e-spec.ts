@@ -65,7 +65,7 @@ describe('structured logs and security headers', () => {
   afterAll(() => t?.close());
 
   describe('request log lines', () => {
-    it('carry the request id, method, URL, route, status, duration, principal, address and user agent', async () => {
+    it('24/25. carry the request id, method, URL, route, status, duration, principal, address and user agent', async () => {
       const res = await request(t.http)
         .get(`/api/v1/activities/${runId}/items?pageSize=5`)
         .set(bearer(token({ sub: 'jane@example.com', role: 'Administrator' })))
@@ -128,7 +128,7 @@ describe('structured logs and security headers', () => {
       ['with a slash', 'a/b'],
       ['with a quote', 'a"b'],
       ['empty', ''],
-    ])('replace an incoming X-Request-Id %s with a generated UUID, echoed', async (_case, incoming) => {
+    ])('24. replace an incoming X-Request-Id %s with a generated UUID, echoed', async (_case, incoming) => {
       const res = await request(t.http).get('/health/live').set('X-Request-Id', incoming).expect(200);
       expect(res.headers['x-request-id']).toMatch(UUID);
     });
@@ -143,7 +143,7 @@ describe('structured logs and security headers', () => {
       expect(new Set(ids).size).toBe(3);
     });
 
-    it('never contain the bearer token, cookies, an API key or an access_token in the URL', async () => {
+    it('25. never contain the bearer token, cookies, an API key or an access_token in the URL', async () => {
       const jwt = adminToken();
       const res = await request(t.http)
         .get(`/api/v1/activities?access_token=${jwt}`)
@@ -172,7 +172,7 @@ describe('structured logs and security headers', () => {
   });
 
   describe('headers', () => {
-    it('authenticated JSON: no-store, helmet’s set with a CSP that allows nothing, no framework banner', async () => {
+    it('24. authenticated JSON: no-store, helmet’s set with a CSP that allows nothing, no framework banner', async () => {
       const res = await request(t.http)
         .get(`/api/v1/activities/${runId}`)
         .set(bearer(adminToken()))
@@ -191,7 +191,7 @@ describe('structured logs and security headers', () => {
       expect(res.headers.server).toBeUndefined();
     });
 
-    it('the export too is no-store', async () => {
+    it('24. the export too is no-store', async () => {
       const res = await request(t.http)
         .get(`/api/v1/activities/${runId}/items/export`)
         .set(bearer(adminToken()))
@@ -202,7 +202,7 @@ describe('structured logs and security headers', () => {
       );
     });
 
-    it('401: WWW-Authenticate: Bearer, no-store', async () => {
+    it('24. 401: WWW-Authenticate: Bearer, no-store', async () => {
       const res = await request(t.http).get('/api/v1/activities').expect(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.headers['cache-control']).toBe('no-store');
@@ -230,7 +230,7 @@ describe('rate limits', () => {
       .get(path)
       .set(bearer(token({ sub, role: 'Administrator' })));
 
-  it('allow each principal its own budget, across routes, then 429 in the envelope with the real wait', async () => {
+  it('19. allow each principal its own budget, across routes, then 429 in the envelope with the real wait', async () => {
     const statuses: number[] = [];
     const remaining: string[] = [];
     for (const path of [
@@ -279,7 +279,7 @@ describe('rate limits', () => {
     await reader().expect(429);
   });
 
-  it('count requests without valid credentials per address, however X-Forwarded-For is forged', async () => {
+  it('19. count requests without valid credentials per address, however X-Forwarded-For is forged', async () => {
     const forged = (n: number) =>
       request(t.http)
         .get('/api/v1/activities')
@@ -329,7 +329,7 @@ describe('rate limits behind a trusted proxy (TRUST_PROXY=1), with a short windo
     throw new Error('never limited');
   }
 
-  it('count each client by the address the proxy saw, not by what the client forged', async () => {
+  it('19. count each client by the address the proxy saw, not by what the client forged', async () => {
     let n = 0;
     const limited = await untilLimited(() => fromClient('198.51.100.1', `10.0.0.${++n}`));
     expect(limited.body).toEqual(TOO_MANY);
