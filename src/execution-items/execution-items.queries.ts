@@ -166,7 +166,7 @@ export class ExecutionItemsQueries {
     const keys = sortExpressions(sortBy, 'i').slice(0, -1);
     const keyColumns = keys.map((key, index) => `, ${key} AS k${index}`).join('');
     // A lateral subquery runs once for the activity row; in the select list a count would run
-    // once per item row of the page.
+    // once per item row of the page. OFFSET 0 keeps the planner from pulling it up there.
     const matchCount =
       countedMatches(filters, params) ??
       `(SELECT count(*) FROM execution_items c
@@ -179,7 +179,7 @@ export class ExecutionItemsQueries {
     > = await this.dataSource.query(
       `SELECT a.target_type, c.match_count, i.*
          FROM activities a
-         CROSS JOIN LATERAL (SELECT (${matchCount})::int AS match_count) c
+         CROSS JOIN LATERAL (SELECT (${matchCount})::int AS match_count OFFSET 0) c
          LEFT JOIN LATERAL (
               SELECT ${LIST_COLUMNS}${keyColumns}
                 FROM execution_items i

@@ -52,14 +52,15 @@ export class ItemQueries1795820336807 implements MigrationInterface {
       `CREATE INDEX "execution_items_error_type_sort_idx" ON "execution_items" ("activity_id", ("error_type" IS NULL), (coalesce("error_type", 'AmbiguousMatch')), "sequence")`,
     );
     // outcomeType: array containment within one run (btree_gin supplies the uuid part).
-    // Both GIN indexes are written through (fastupdate off): with a pending list, every search
-    // also reads the entries not yet merged, which grows until a vacuum, and autovacuum may be off.
+    // Both GIN indexes keep a small pending list (512 kB, not the 4 MB default): new entries are
+    // merged in batches, which keeps appends fast, and a search, which reads the list as well,
+    // never reads more than that, even where autovacuum does not run.
     await queryRunner.query(
-      `CREATE INDEX "execution_items_outcome_types_idx" ON "execution_items" USING gin ("activity_id", "outcome_types") WITH (fastupdate = off)`,
+      `CREATE INDEX "execution_items_outcome_types_idx" ON "execution_items" USING gin ("activity_id", "outcome_types") WITH (gin_pending_list_limit = 512)`,
     );
     // search: trigrams of the display name and external id within one run, not over the table.
     await queryRunner.query(
-      `CREATE INDEX "execution_items_search_idx" ON "execution_items" USING gin ("activity_id", "display_name" gin_trgm_ops, "external_id_value" gin_trgm_ops) WITH (fastupdate = off)`,
+      `CREATE INDEX "execution_items_search_idx" ON "execution_items" USING gin ("activity_id", "display_name" gin_trgm_ops, "external_id_value" gin_trgm_ops) WITH (gin_pending_list_limit = 512)`,
     );
   }
 
