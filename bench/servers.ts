@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sign } from 'jsonwebtoken';
 import { buildBaseline } from './baseline-build';
@@ -33,6 +33,9 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH, HOME, LANG, TZ, ...extra };
 }
 
+/** Where the service's log lines (stdout) go during a bench run. */
+export const SERVICE_LOG = resolve(PROJECT_ROOT, 'bench/results/service.log');
+
 /**
  * The built service, `node dist/main`, in production mode without demo data, its rate limit off:
  * the bench is one principal sending thousands of requests a minute on purpose.
@@ -41,7 +44,11 @@ export async function startService(databaseUrl: string, credentials: Credentials
   const main = resolve(PROJECT_ROOT, 'dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const port = await freeLoopbackPort();
+  // Its request log goes to a file, as in production (a collector reads it there), not through
+  // a pipe into this process, whose reading would compete with the servers for the CPU.
+  const log = openSync(SERVICE_LOG, 'w');
   const child = startChild('service', process.execPath, [main], {
+    stdio: ['ignore', log, 'pipe'],
     env: childEnv({
       NODE_ENV: 'production',
       DEMO_DATA: 'false',

@@ -82,8 +82,9 @@ export function createRootLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    // Buffered writes (flushed at exit): a write per line costs a third of the throughput.
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    // Buffered writes (flushed at exit): a write per line costs a third of the throughput. The
+    // buffer is bounded: if stdout stops draining, lines beyond 16 MB are dropped, not kept.
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: 16 * 1024 * 1024 }),
   );
 }
 
