@@ -19,6 +19,7 @@ describe('loadOperationsConfig', () => {
       trustProxy: false,
       apiDocsUi: true,
       health: { databaseTimeoutMs: 1000, shutdownDelayMs: 0 },
+      shutdownTimeoutMs: 30_000,
     });
   });
 
@@ -40,6 +41,7 @@ describe('loadOperationsConfig', () => {
           API_DOCS_UI: 'true',
           HEALTH_DATABASE_TIMEOUT_MS: '250',
           HEALTH_SHUTDOWN_DELAY_MS: '5000',
+          SHUTDOWN_TIMEOUT_MS: '20000',
         },
         true,
       ),
@@ -49,7 +51,17 @@ describe('loadOperationsConfig', () => {
       trustProxy: 2,
       apiDocsUi: true,
       health: { databaseTimeoutMs: 250, shutdownDelayMs: 5000 },
+      shutdownTimeoutMs: 20_000,
     });
+  });
+
+  it('wants the shutdown bound longer than the readiness delay, naming both', () => {
+    expect(() =>
+      loadOperationsConfig({ HEALTH_SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '30000' }, true),
+    ).toThrow('SHUTDOWN_TIMEOUT_MS (30000) must be longer than HEALTH_SHUTDOWN_DELAY_MS (30000).');
+    expect(() => loadOperationsConfig({ SHUTDOWN_TIMEOUT_MS: '500' }, true)).toThrow(
+      'SHUTDOWN_TIMEOUT_MS must be an integer from 1000 to 3600000, got "500".',
+    );
   });
 
   it.each([
