@@ -32,6 +32,7 @@ export class AppModule {
         ExecutionItemsModule.forRoot({
           roleClaim: config.roleClaim,
           appendMethod: appendMethodFor(database),
+          preparedStatements: database.kind === 'server',
           // The API key strategy first: it is the one that refuses a request carrying both.
           authStrategies: [API_KEY_STRATEGY, JWT_STRATEGY],
         }),

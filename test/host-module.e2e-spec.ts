@@ -54,6 +54,7 @@ describe('ExecutionItemsModule in a host application', () => {
             requiredRole: 'RunHistoryReader',
             roleClaim: 'groups',
             appendMethod: appendMethodFor(database),
+            preparedStatements: database.kind === 'server',
           }),
         }),
       ],

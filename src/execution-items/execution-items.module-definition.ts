@@ -19,6 +19,12 @@ export interface ExecutionItemsModuleOptions {
    */
   appendMethod?: 'copy' | 'insert';
   /**
+   * Whether the hot page statement is prepared (a named statement, planned once per connection).
+   * Default `true`; `false` for PGlite behind pglite-socket, whose protocol handling does not
+   * recover from an error in a named statement.
+   */
+  preparedStatements?: boolean;
+  /**
    * The host's passport strategies that may authenticate a request, tried in this order; the first
    * that succeeds gives the principal (`request.user`), whose roles `roleClaim` names. A strategy
    * may also refuse a request outright with an `ApiError` (a 400 for conflicting credentials, a
@@ -42,6 +48,7 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     requiredRole: options.requiredRole ?? 'Administrator',
     roleClaim: options.roleClaim ?? 'role',
     appendMethod: options.appendMethod ?? 'copy',
+    preparedStatements: options.preparedStatements ?? true,
     authStrategies: [...(options.authStrategies ?? ['jwt'])],
   };
   const { defaultPageSize, maxPageSize } = resolved;
