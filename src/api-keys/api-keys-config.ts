@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/app-config';
+import { integer, type Env } from '../config/env';
 
 export interface ApiKeysConfig {
   /**
@@ -8,16 +8,7 @@ export interface ApiKeysConfig {
   cacheSeconds: number;
 }
 
-type Env = Record<string, string | undefined>;
-
 /** `API_KEY_CACHE_SECONDS`: 0 to 300, default 10. */
 export function loadApiKeysConfig(env: Env): ApiKeysConfig {
-  const name = 'API_KEY_CACHE_SECONDS';
-  const value = env[name]?.trim();
-  if (!value) return { cacheSeconds: 10 };
-  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed > 300) {
-    throw new ConfigError(`${name} must be an integer from 0 to 300, got "${value}".`);
-  }
-  return { cacheSeconds: parsed };
+  return { cacheSeconds: integer(env, 'API_KEY_CACHE_SECONDS', 10, 0, 300) };
 }

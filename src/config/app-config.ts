@@ -4,6 +4,7 @@ import { loadApiKeysConfig, type ApiKeysConfig } from '../api-keys/api-keys-conf
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
 import { loadRetentionConfig, type RetentionConfig } from '../retention/retention-config';
+import { boolean, ConfigError, integer, text, type Env } from './env';
 import { loadOperationsConfig, type OperationsConfig } from './operations-config';
 
 /** Everything the service reads from the environment; logs, limits and health in `OperationsConfig`. */
@@ -20,10 +21,7 @@ export interface AppConfig extends OperationsConfig {
   retention: RetentionConfig;
 }
 
-/** A configuration value is missing or wrong; the message names the variable. */
-export class ConfigError extends Error {}
-
-type Env = Record<string, string | undefined>;
+export { ConfigError } from './env';
 
 /**
  * Reads and checks the environment once, at start. Every variable is listed in the README's
@@ -91,28 +89,6 @@ function authConfig(env: Env, production: boolean): AuthConfig {
     algorithms: ['HS256'],
     generatedForDevelopment: true,
   };
-}
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
-  }
-  return parsed;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new ConfigError(`${name} must be true or false, got "${value}".`);
 }
 
 function postgresUrl(value: string): string {

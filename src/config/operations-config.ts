@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from './app-config';
+import { boolean, ConfigError, integer, oneOf, text, type Env } from './env';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,8 +31,6 @@ export interface OperationsConfig {
   /** Longest a shutdown may take (readiness delay, requests in flight, pool); then the process exits 1. */
   shutdownTimeoutMs: number;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Proxy-addr's names for address ranges, accepted in `TRUST_PROXY` besides addresses and CIDRs. */
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -116,33 +114,4 @@ function isInstalled(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
-  }
-  return parsed;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new ConfigError(`${name} must be true or false, got "${value}".`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if ((values as readonly string[]).includes(value)) return value as T;
-  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${value}".`);
 }
