@@ -24,9 +24,18 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    return (await this.passportGuard.canActivate(context)) as boolean;
+    // A global guard (the host's rate limit) may have authenticated this request already: the
+    // token is verified once per request, not once per guard.
+    const request = context.switchToHttp().getRequest<object>();
+    if (authenticated.has(request)) return true;
+    const allowed = (await this.passportGuard.canActivate(context)) as boolean;
+    if (allowed) authenticated.add(request);
+    return allowed;
   }
 }
+
+/** Requests whose credentials a `JwtAuthGuard` has accepted. */
+const authenticated = new WeakSet<object>();
 
 /** `AuthGuard` fixes its strategies when the class is made, so the class is made from the options. */
 function passportGuardFor(strategies: readonly string[]): Type<CanActivate> {
