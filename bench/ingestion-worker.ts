@@ -1,6 +1,6 @@
 /**
  * Ingestion in its own process (so its RSS is its own): the same items appended to one new run
- * through `ExecutionItemsService.appendItems` (batches, each awaited) and written to another new
+ * through `ExecutionRunsService.appendItems` (batches, each awaited) and written to another new
  * run with one COPY of the same rows (fresh ids, same table and indexes). Prints one line
  * `BENCH_RESULT <json>` last.
  *
@@ -19,7 +19,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadDatabaseSettings } from '../src/config/app-config';
 import { appendMethodFor, openDatabase, type OpenDatabase } from '../src/database/database-server';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
-import { ExecutionItemsModule, ExecutionItemsService, type NewExecutionItem } from '../src/execution-items';
+import { ExecutionItemsModule, ExecutionRunsService, type NewExecutionItem } from '../src/execution-items';
 import {
   ITEM_COPY_COLUMNS,
   RunCounters,
@@ -102,7 +102,7 @@ async function measured(
   };
 }
 
-async function startRun(service: ExecutionItemsService, request: IngestionRequest, method: IngestionMethod) {
+async function startRun(service: ExecutionRunsService, request: IngestionRequest, method: IngestionMethod) {
   const run = await service.startRun({
     connectedSystemName: 'Bench Directory',
     runProfileName: `Bench ingestion round ${request.round} (${method})`,
@@ -112,7 +112,7 @@ async function startRun(service: ExecutionItemsService, request: IngestionReques
 }
 
 async function appendThroughService(
-  service: ExecutionItemsService,
+  service: ExecutionRunsService,
   request: IngestionRequest,
   items: NewExecutionItem[],
 ): Promise<MethodResult> {
@@ -123,7 +123,7 @@ async function appendThroughService(
   const result = await measured('service', activityId, items.length, async () => {
     for (const batch of batches) await service.appendItems(activityId, batch);
   });
-  await service.completeRun(activityId, 'CompleteWithError');
+  await service.completeRun(activityId, { status: 'CompleteWithError' });
   return result;
 }
 
@@ -140,7 +140,7 @@ function* copyLines(activityId: string, items: BenchItem[], counters: RunCounter
 
 /** One COPY of all rows plus the run's counters, in one transaction, on a connection of its own. */
 async function copyDirectly(
-  service: ExecutionItemsService,
+  service: ExecutionRunsService,
   request: IngestionRequest,
   url: string,
   items: BenchItem[],
@@ -159,7 +159,7 @@ async function copyDirectly(
       await client.query(UPDATE_COUNTERS_SQL, [activityId, ...counters.asParameters()]);
       await client.query('COMMIT');
     });
-    await service.completeRun(activityId, 'CompleteWithError');
+    await service.completeRun(activityId, { status: 'CompleteWithError' });
     return result;
   } finally {
     await client.end();
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     logger: ['error', 'warn'],
   });
   try {
-    const service = app.get(ExecutionItemsService);
+    const service = app.get(ExecutionRunsService);
     const random = seededRandom(request.seed);
     const items = Array.from({ length: request.items }, (_, index) =>
       syntheticItem(index + 1, random, request.errorRate),

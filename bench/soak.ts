@@ -11,7 +11,7 @@ import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
 import { seededRandom, syntheticItem } from '../src/demo/synthetic-items';
-import { ExecutionItemsModule, ExecutionItemsService } from '../src/execution-items';
+import { ExecutionItemsModule, ExecutionRunsService } from '../src/execution-items';
 
 /**
  * `npm run soak`: a minute of mixed traffic against the built service (`node dist/main`, in
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     logger: ['error', 'warn'],
   });
   try {
-    const items = engine.get(ExecutionItemsService);
+    const items = engine.get(ExecutionRunsService);
     log(`seeding a run of ${seedItems} items`);
     const random = seededRandom(7);
     const target = await items.startRun({
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       );
       await items.appendItems(target.id, batch);
     }
-    await items.completeRun(target.id, 'CompleteWithError');
+    await items.completeRun(target.id, { status: 'CompleteWithError' });
 
     const port = await freePort();
     service = spawn(process.execPath, ['dist/main.js'], {

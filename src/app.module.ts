@@ -1,19 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule, type Params as LoggingParams } from 'nestjs-pino';
-import { ApiKeysModule } from './api-keys/api-keys.module';
-import { API_KEY_STRATEGY } from './api-keys/api-keys.options';
+import { ApiKeysModule } from './auth/api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
-import { ApiExceptionFilter } from './common/api-exception.filter';
+import { APP_AUTH_STRATEGIES, AuthenticationGuard } from './auth/authentication.guard';
 import type { AppConfig } from './config/app-config';
 import { configModuleFor } from './config/configuration';
 import { appendMethodFor, type OpenDatabase } from './database/database-server';
 import { buildTypeOrmModuleOptions } from './database/typeorm-options';
-import { ExecutionItemsModule, JWT_STRATEGY } from './execution-items';
+import { ApiExceptionFilter, ExecutionItemsModule } from './execution-items';
 import { HealthModule } from './health/health.module';
 import { RetentionModule } from './retention/retention.module';
-import { RateLimitModule } from './throttling/rate-limit.module';
+import { RateLimitModule, rateLimitGuard } from './throttling/rate-limit.module';
 
 /** The standalone service: the host that owns the connection and authentication. */
 @Module({})
@@ -30,16 +29,22 @@ export class AppModule {
         AuthModule.forRoot(config.auth),
         ApiKeysModule.forRoot({ roleClaim: config.roleClaim, cacheSeconds: config.apiKeys.cacheSeconds }),
         ExecutionItemsModule.forRoot({
+          isGlobal: true,
           roleClaim: config.roleClaim,
           appendMethod: appendMethodFor(database),
           preparedStatements: database.kind === 'server',
-          // The API key strategy first: it is the one that refuses a request carrying both.
-          authStrategies: [API_KEY_STRATEGY, JWT_STRATEGY],
+          authStrategies: APP_AUTH_STRATEGIES,
         }),
         RetentionModule.forRoot(config.retention),
       ],
-      // Unknown routes and errors outside the module's controller get the same envelope.
-      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        // Unknown routes and errors outside the module's controller get the same envelope.
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        // Global guards run in the order they are listed here: a request's credentials are
+        // verified once, then the rate limit counts it against its principal.
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        ...rateLimitGuard(config.rateLimit),
+      ],
     };
   }
 }

@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { replyToFrameworkError } from './common/framework-errors';
+import { replyToFrameworkError } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
 import {
@@ -14,7 +14,7 @@ import {
   requestLoggingParams,
 } from './logging/request-logging';
 import { serveOpenApi } from './openapi/openapi-document';
-import { registerHttpSecurity } from './security/http-security';
+import { registerHttpSecurity } from './http/http-security';
 
 export interface CreateAppOptions {
   /** `false`: Nest's own log lines off, and the pino logger silent unless `logDestination` is set. */

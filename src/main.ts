@@ -5,14 +5,14 @@ import { signDevelopmentToken } from './auth/development-token';
 import { ConfigError, type AppConfig } from './config/app-config';
 import { loadConfiguration } from './config/configuration';
 import { DEMO_ACTIVITIES, loadDemoData } from './demo/demo-data';
-import { ExecutionItemsService } from './execution-items';
+import { ExecutionRunsService } from './execution-items';
 
 const logger = new Logger('Main');
 
 async function bootstrap(): Promise<void> {
   const config = await loadConfiguration();
   const { app, close } = await createApp(config);
-  if (config.demoData) await loadDemoData(app.get(ExecutionItemsService), app.get(DataSource));
+  if (config.demoData) await loadDemoData(app.get(ExecutionRunsService), app.get(DataSource));
   await app.listen(config.port, config.host);
 
   const url = (await app.getUrl()).replace('[::1]', 'localhost');

@@ -141,7 +141,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
       await repository.insert({ ...activity, created: new Date(activity.created) });
     }
     for (const run of [RUN_CANCELLED, RUN_SYNC, RUN_EXPORT, RUN_IMPORT]) {
-      await t.service.startRun({
+      await t.runs.startRun({
         id: run.id,
         connectedSystemName: run.targetContext!,
         runProfileName: run.targetName!,
@@ -152,9 +152,9 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           objectChangeType: 'Add' as const,
           displayName: `User ${i + 1}`,
         }));
-        await t.service.appendItems(run.id, items);
+        await t.runs.appendItems(run.id, items);
       }
-      if (run.status !== 'InProgress') await t.service.completeRun(run.id, run.status);
+      if (run.status !== 'InProgress') await t.runs.completeRun(run.id, { status: run.status });
       await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [run.id, run.created]);
     }
   });
@@ -307,17 +307,17 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
       });
 
       it('shows a run appended to and completed after the list was first read', async () => {
-        const run = await t.service.startRun({
+        const run = await t.runs.startRun({
           connectedSystemName: 'HR',
           runProfileName: 'Delta Sync',
           runType: 'DeltaSynchronisation',
         });
         try {
-          await t.service.appendItems(run.id, [
+          await t.runs.appendItems(run.id, [
             { objectChangeType: 'Joined' },
             { objectChangeType: 'Projected' },
           ]);
-          await t.service.completeRun(run.id, 'CompleteWithWarning');
+          await t.runs.completeRun(run.id, { status: 'CompleteWithWarning' });
           const res = await get('/api/v1/activities?pageSize=2').expect(200);
           expect(res.body.totalCount).toBe(13);
           expect(res.body.items).toEqual([
@@ -494,7 +494,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
       });
 
       it('shows the item count and status as the run goes on', async () => {
-        const run = await t.service.startRun({
+        const run = await t.runs.startRun({
           connectedSystemName: 'SCIM App',
           runProfileName: 'Delta Import',
           runType: 'DeltaImport',
@@ -511,16 +511,13 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
             itemCount: 0,
           };
           expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual(expected);
-          await t.service.appendItems(run.id, [
-            { objectChangeType: 'Update' },
-            { objectChangeType: 'Delete' },
-          ]);
-          await t.service.appendItems(run.id, [{ objectChangeType: 'Add' }]);
+          await t.runs.appendItems(run.id, [{ objectChangeType: 'Update' }, { objectChangeType: 'Delete' }]);
+          await t.runs.appendItems(run.id, [{ objectChangeType: 'Add' }]);
           expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual({
             ...expected,
             itemCount: 3,
           });
-          await t.service.completeRun(run.id, 'CompleteWithError');
+          await t.runs.completeRun(run.id, { status: 'CompleteWithError' });
           expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual({
             ...expected,
             status: 'CompleteWithError',

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { runApiKeyCommand } from '../src/api-keys/api-key-command';
-import { ApiKeysService } from '../src/api-keys/api-keys.service';
-import { ApiError } from '../src/common/api-error';
+import { runApiKeyCommand } from '../src/auth/api-keys/api-key-command';
+import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
+import { ApiError } from '../src/execution-items';
 import { createCliDatabase, runScript } from './support/cli-database';
 import {
   FORBIDDEN_MESSAGE,
@@ -38,17 +38,17 @@ describe('API keys: X-API-Key', () => {
   beforeAll(async () => {
     t = await createTestApp({ API_KEY_CACHE_SECONDS: String(CACHE_SECONDS) });
     apiKeys = t.app.get(ApiKeysService);
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'HR Feed',
       runProfileName: 'Full Import',
       runType: 'FullImport',
     });
     runId = run.id;
-    ({ itemIds } = await t.service.appendItems(runId, [
+    ({ itemIds } = await t.runs.appendItems(runId, [
       { objectChangeType: 'Add', displayName: 'Jane Smith', objectType: 'user' },
       { objectChangeType: 'Update', displayName: 'John Doe', objectType: 'user' },
     ]));
-    await t.service.completeRun(runId, 'Complete');
+    await t.runs.completeRun(runId, { status: 'Complete' });
 
     adminKey = (await apiKeys.createKey({ name: 'nightly-export', roles: ['Administrator'] })).key;
     readerKey = (await apiKeys.createKey({ name: 'dashboard', roles: ['Reader', 'Auditor'] })).key;

@@ -1,6 +1,6 @@
 import {
   Activity,
-  ApiError,
+  ExecutionItemsError,
   ERROR_TYPES,
   MAX_ITEMS_PER_BATCH,
   OBJECT_CHANGE_TYPES,
@@ -111,7 +111,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
   let runNumber = 0;
   const startRun = (request: Partial<StartRunRequest> = {}) =>
-    t.service.startRun({
+    t.runs.startRun({
       connectedSystemName: 'HR',
       runProfileName: `Run ${++runNumber}`,
       runType: 'FullSynchronisation',
@@ -159,7 +159,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
   describe('startRun', () => {
     it('records a run in progress with a generated id and empty counters', async () => {
-      const run = await t.service.startRun({
+      const run = await t.runs.startRun({
         connectedSystemName: 'LDAP',
         runProfileName: 'Full Import',
         runType: 'FullImport',
@@ -217,7 +217,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       const id = 'c0ffee00-1234-4abc-8def-0000000000bb';
       if (!(await activityRow(id))) await startRun({ id, runProfileName: 'First' });
       await expect(startRun({ id: again, runProfileName: 'Second' })).rejects.toMatchObject({
-        code: 'BAD_REQUEST',
+        reason: 'ActivityExists',
         message: `An activity with ID ${id} already exists.`,
         validationErrors: null,
       });
@@ -229,7 +229,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
     it('rejects an id already used by an activity that is not a run', async () => {
       const id = 'c0ffee00-1234-4abc-8def-0000000000cc';
       await t.dataSource.getRepository(Activity).insert({ id, targetType: 'Schedule', status: 'Complete' });
-      await expect(startRun({ id })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(startRun({ id })).rejects.toMatchObject({ reason: 'ActivityExists' });
       expect(await activityRow(id)).toMatchObject({ status: 'Complete' });
     });
 
@@ -267,33 +267,30 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
           id: ['must be a GUID'],
         },
       ],
-    ])(
-      'rejects %s with VALIDATION_ERROR naming the field, writing nothing',
-      async (_case, change, errors) => {
-        const [{ count: before }] = await t.dataSource.query('SELECT count(*)::int AS count FROM activities');
-        const request = {
-          connectedSystemName: 'HR',
-          runProfileName: 'Full Sync',
-          runType: 'FullImport',
-          ...change,
-        };
-        await expect(t.service.startRun(request as StartRunRequest)).rejects.toMatchObject({
-          code: 'VALIDATION_ERROR',
-          message: 'The run is not valid.',
-          validationErrors: errors,
-        });
-        const [{ count: after }] = await t.dataSource.query('SELECT count(*)::int AS count FROM activities');
-        expect(after).toBe(before);
-      },
-    );
+    ])('rejects %s as InvalidInput naming the field, writing nothing', async (_case, change, errors) => {
+      const [{ count: before }] = await t.dataSource.query('SELECT count(*)::int AS count FROM activities');
+      const request = {
+        connectedSystemName: 'HR',
+        runProfileName: 'Full Sync',
+        runType: 'FullImport',
+        ...change,
+      };
+      await expect(t.runs.startRun(request as StartRunRequest)).rejects.toMatchObject({
+        reason: 'InvalidInput',
+        message: 'The run is not valid.',
+        validationErrors: errors,
+      });
+      const [{ count: after }] = await t.dataSource.query('SELECT count(*)::int AS count FROM activities');
+      expect(after).toBe(before);
+    });
   });
 
   describe('appendItems', () => {
     it('numbers items densely from 1 in batch order across batches, and says what it wrote', async () => {
       const run = await startRun();
-      const first = await t.service.appendItems(run.id, adds(3, 'a'));
-      const second = await t.service.appendItems(run.id, adds(1, 'b'));
-      const third = await t.service.appendItems(run.id, adds(5, 'c'));
+      const first = await t.runs.appendItems(run.id, adds(3, 'a'));
+      const second = await t.runs.appendItems(run.id, adds(1, 'b'));
+      const third = await t.runs.appendItems(run.id, adds(5, 'c'));
 
       expect([first, second, third]).toEqual([
         {
@@ -341,7 +338,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('stores every field, with the outcome summary derived from the tree (contract §3)', async () => {
       const run = await startRun();
-      const { itemIds } = await t.service.appendItems(run.id, [PROJECTED, JOINED, BROKEN]);
+      const { itemIds } = await t.runs.appendItems(run.id, [PROJECTED, JOINED, BROKEN]);
       expect(await storedItems(run.id)).toEqual([
         {
           sequence: 1,
@@ -384,7 +381,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('lists summary types in canonical order, whatever the order in the tree', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [
+      await t.runs.appendItems(run.id, [
         {
           objectChangeType: 'Disconnected',
           outcomes: [
@@ -408,7 +405,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         objectChangeType: 'Joined' as const,
         outcomes: [{ type: 'Joined' as const, detailCount: 2, note: 'not a node field', children: [] }],
       };
-      await t.service.appendItems(run.id, [PROJECTED, BROKEN, withExtra as NewExecutionItem]);
+      await t.runs.appendItems(run.id, [PROJECTED, BROKEN, withExtra as NewExecutionItem]);
       const rows = await t.dataSource.query(
         'SELECT outcomes FROM execution_items WHERE activity_id = $1 ORDER BY sequence',
         [run.id],
@@ -444,7 +441,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         'Zoë Ångström 山田 🚀',
       ];
       const run = await startRun();
-      await t.service.appendItems(
+      await t.runs.appendItems(
         run.id,
         awkward.map((text) => ({
           objectChangeType: 'Update',
@@ -479,7 +476,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('keeps the run counters exact across batches; outcome type counts count items', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [PROJECTED, JOINED, BROKEN]);
+      await t.runs.appendItems(run.id, [PROJECTED, JOINED, BROKEN]);
       expect(await counters(run.id)).toEqual({
         item_count: 3,
         error_item_count: 1,
@@ -489,8 +486,8 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         outcome_type_counts: { Projected: 1, Joined: 1, AttributeFlow: 2, PendingExportCreated: 1 },
       });
 
-      await t.service.appendItems(run.id, [FLOWED, DISCONNECTED]);
-      await t.service.appendItems(run.id, [CONTACT]);
+      await t.runs.appendItems(run.id, [FLOWED, DISCONNECTED]);
+      await t.runs.appendItems(run.id, [CONTACT]);
       expect(await counters(run.id)).toEqual({
         item_count: 6,
         error_item_count: 3,
@@ -521,7 +518,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         displayName: 'd'.repeat(1024),
         externalIdValue: 'e'.repeat(1024),
       };
-      const result = await t.service.appendItems(run.id, batch);
+      const result = await t.runs.appendItems(run.id, batch);
       expect(result).toMatchObject({ firstSequence: 1, lastSequence: MAX_ITEMS_PER_BATCH });
       const [row] = await t.dataSource.query(
         `SELECT count(*)::int AS count, min(sequence) AS min, max(sequence) AS max,
@@ -541,7 +538,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
       beforeAll(async () => {
         runId = (await startRun()).id;
-        await t.service.appendItems(runId, [PROJECTED, BROKEN]);
+        await t.runs.appendItems(runId, [PROJECTED, BROKEN]);
       });
 
       const good: NewExecutionItem = { objectChangeType: 'Update', displayName: 'Good', objectType: 'user' };
@@ -557,8 +554,8 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
           items: await storedItems(runId),
           total: await totalItems(),
         };
-        await expect(t.service.appendItems(runId, batch as NewExecutionItem[])).rejects.toMatchObject({
-          code: 'VALIDATION_ERROR',
+        await expect(t.runs.appendItems(runId, batch as NewExecutionItem[])).rejects.toMatchObject({
+          reason: 'InvalidInput',
           message: message ?? BATCH_MESSAGE,
           validationErrors,
         });
@@ -656,15 +653,15 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       it('lists at most 20 problems and says how many more there are', async () => {
         const batch = Array.from({ length: 25 }, () => ({ objectChangeType: 'Nope' }));
         const before = await totalItems();
-        const error: ApiError = await t.service.appendItems(runId, batch as never).then(
+        const error: ExecutionItemsError = await t.runs.appendItems(runId, batch as never).then(
           () => {
             throw new Error('the batch was accepted');
           },
-          (rejection: ApiError) => rejection,
+          (rejection: ExecutionItemsError) => rejection,
         );
-        expect(error).toBeInstanceOf(ApiError);
+        expect(error).toBeInstanceOf(ExecutionItemsError);
         expect(error).toMatchObject({
-          code: 'VALIDATION_ERROR',
+          reason: 'InvalidInput',
           message: BATCH_MESSAGE,
           details: '5 more problems not listed.',
         });
@@ -687,31 +684,31 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       });
 
       it('leaves the run usable: the next good batch continues the sequence', async () => {
-        const result = await t.service.appendItems(runId, [good]);
+        const result = await t.runs.appendItems(runId, [good]);
         expect(result).toMatchObject({ firstSequence: 3, lastSequence: 3, itemCount: 3 });
         expect(await sequences(runId)).toEqual([1, 2, 3]);
       });
     });
 
     describe('to an activity that cannot take items', () => {
-      it('NOT_FOUND for a missing activity, writing nothing', async () => {
+      it('ActivityNotFound for a missing activity, writing nothing', async () => {
         const before = await totalItems();
-        await expect(t.service.appendItems(MISSING_ID, [PROJECTED])).rejects.toMatchObject({
-          code: 'NOT_FOUND',
+        await expect(t.runs.appendItems(MISSING_ID, [PROJECTED])).rejects.toMatchObject({
+          reason: 'ActivityNotFound',
           message: `Activity with ID ${MISSING_ID} not found.`,
           validationErrors: null,
         });
         expect(await totalItems()).toBe(before);
       });
 
-      it('BAD_REQUEST for an activity that is not a run profile, writing nothing', async () => {
+      it('NotARun for an activity that is not a run profile, writing nothing', async () => {
         const id = 'c0ffee00-1234-4abc-8def-0000000000dd';
         await t.dataSource
           .getRepository(Activity)
           .insert({ id, targetType: 'ConnectedSystem', status: 'InProgress', targetName: 'HR' });
         const before = await totalItems();
-        await expect(t.service.appendItems(id, [PROJECTED])).rejects.toMatchObject({
-          code: 'BAD_REQUEST',
+        await expect(t.runs.appendItems(id, [PROJECTED])).rejects.toMatchObject({
+          reason: 'NotARun',
           message: `Activity with ID ${id} is a ConnectedSystem activity; only ConnectedSystemRunProfile activities have execution items.`,
         });
         expect(await totalItems()).toBe(before);
@@ -719,14 +716,14 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       });
 
       it.each(['Complete', 'Cancelled', 'FailedWithError'] as const)(
-        'BAD_REQUEST for a run completed as %s, writing nothing',
+        'RunClosed for a run completed as %s, writing nothing',
         async (status) => {
           const run = await startRun();
-          await t.service.appendItems(run.id, [JOINED]);
-          await t.service.completeRun(run.id, status);
+          await t.runs.appendItems(run.id, [JOINED]);
+          await t.runs.completeRun(run.id, { status: status });
           const before = await counters(run.id);
-          await expect(t.service.appendItems(run.id, [PROJECTED])).rejects.toMatchObject({
-            code: 'BAD_REQUEST',
+          await expect(t.runs.appendItems(run.id, [PROJECTED])).rejects.toMatchObject({
+            reason: 'RunClosed',
             message: `Activity with ID ${run.id} is ${status}; items can only be added to a run in progress.`,
           });
           expect(await counters(run.id)).toEqual(before);
@@ -739,7 +736,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       it('numbers 8 simultaneous batches of 50 as 1..400, each batch contiguous and in order', async () => {
         const run = await startRun();
         const results = await Promise.all(
-          Array.from({ length: 8 }, (_, batch) => t.service.appendItems(run.id, adds(50, `batch${batch}`))),
+          Array.from({ length: 8 }, (_, batch) => t.runs.appendItems(run.id, adds(50, `batch${batch}`))),
         );
 
         const rows: StoredItem[] = await storedItems(run.id);
@@ -764,7 +761,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         const [a, b] = await Promise.all([startRun(), startRun()]);
         await Promise.all(
           Array.from({ length: 8 }, (_, i) =>
-            t.service.appendItems(i % 2 === 0 ? a.id : b.id, adds(25, `${i % 2 === 0 ? 'a' : 'b'}${i}`)),
+            t.runs.appendItems(i % 2 === 0 ? a.id : b.id, adds(25, `${i % 2 === 0 ? 'a' : 'b'}${i}`)),
           ),
         );
         const oneToHundred = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -782,15 +779,15 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       it('a batch racing the completion of its run either lands whole or not at all', async () => {
         const run = await startRun();
         const [append, complete] = await Promise.allSettled([
-          t.service.appendItems(run.id, adds(20, 'race')),
-          t.service.completeRun(run.id, 'Complete'),
+          t.runs.appendItems(run.id, adds(20, 'race')),
+          t.runs.completeRun(run.id, { status: 'Complete' }),
         ]);
         expect(complete.status).toBe('fulfilled');
         const stored = await sequences(run.id);
         if (append.status === 'fulfilled') {
           expect(stored).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
         } else {
-          expect(append.reason).toMatchObject({ code: 'BAD_REQUEST' });
+          expect(append.reason).toMatchObject({ reason: 'RunClosed' });
           expect(stored).toEqual([]);
         }
         expect((await counters(run.id)).item_count).toBe(stored.length);
@@ -801,9 +798,9 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
   describe('appendItems with a batch id (retries)', () => {
     it('answers a retry of a written batch with the first result and writes nothing', async () => {
       const run = await startRun();
-      const first = await t.service.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
+      const first = await t.runs.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
       const before = await counters(run.id);
-      const retry = await t.service.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
+      const retry = await t.runs.appendItems(run.id, adds(3, 'a'), { batchId: 'engine-batch-1' });
 
       expect(first.replayed).toBe(false);
       expect(retry).toEqual({ ...first, replayed: true });
@@ -813,10 +810,10 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('numbers new batches after the retried one and keeps each batch id to its run', async () => {
       const [run, other] = await Promise.all([startRun(), startRun()]);
-      await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
-      const second = await t.service.appendItems(run.id, adds(2, 'b'), { batchId: 'b2' });
-      const retry = await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
-      const elsewhere = await t.service.appendItems(other.id, adds(2, 'a'), { batchId: 'b1' });
+      await t.runs.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      const second = await t.runs.appendItems(run.id, adds(2, 'b'), { batchId: 'b2' });
+      const retry = await t.runs.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      const elsewhere = await t.runs.appendItems(other.id, adds(2, 'a'), { batchId: 'b1' });
 
       expect(second).toMatchObject({ firstSequence: 3, lastSequence: 4, itemCount: 4, replayed: false });
       expect(retry).toMatchObject({ firstSequence: 1, lastSequence: 2, itemCount: 4, replayed: true });
@@ -831,9 +828,9 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('answers a retry after the run has ended', async () => {
       const run = await startRun();
-      const first = await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'last' });
-      await t.service.completeRun(run.id, 'Complete');
-      await expect(t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'last' })).resolves.toEqual({
+      const first = await t.runs.appendItems(run.id, adds(2, 'a'), { batchId: 'last' });
+      await t.runs.completeRun(run.id, { status: 'Complete' });
+      await expect(t.runs.appendItems(run.id, adds(2, 'a'), { batchId: 'last' })).resolves.toEqual({
         ...first,
         replayed: true,
       });
@@ -842,7 +839,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
     it('writes a retry sent while the first attempt is still running exactly once', async () => {
       const run = await startRun();
       const results = await Promise.all(
-        Array.from({ length: 4 }, () => t.service.appendItems(run.id, adds(50, 'x'), { batchId: 'same' })),
+        Array.from({ length: 4 }, () => t.runs.appendItems(run.id, adds(50, 'x'), { batchId: 'same' })),
       );
       expect(results.filter((result) => !result.replayed)).toHaveLength(1);
       expect(new Set(results.map((result) => JSON.stringify(result.itemIds))).size).toBe(1);
@@ -852,11 +849,9 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('refuses a different batch under a used id, writing nothing', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
-      await expect(
-        t.service.appendItems(run.id, adds(2, 'changed'), { batchId: 'b1' }),
-      ).rejects.toMatchObject({
-        code: 'BAD_REQUEST',
+      await t.runs.appendItems(run.id, adds(2, 'a'), { batchId: 'b1' });
+      await expect(t.runs.appendItems(run.id, adds(2, 'changed'), { batchId: 'b1' })).rejects.toMatchObject({
+        reason: 'BatchIdReused',
         message: `Batch b1 was already appended to activity ${run.id} with different items.`,
       });
       expect(await sequences(run.id)).toEqual([1, 2]);
@@ -867,10 +862,10 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       ['201 characters', 'x'.repeat(201)],
       ['a NUL', 'a\u0000b'],
       ['not a string', 42 as unknown as string],
-    ])('VALIDATION_ERROR for a batch id that is %s, writing nothing', async (_name, batchId) => {
+    ])('InvalidInput for a batch id that is %s, writing nothing', async (_name, batchId) => {
       const run = await startRun();
-      await expect(t.service.appendItems(run.id, adds(1, 'a'), { batchId })).rejects.toMatchObject({
-        code: 'VALIDATION_ERROR',
+      await expect(t.runs.appendItems(run.id, adds(1, 'a'), { batchId })).rejects.toMatchObject({
+        reason: 'InvalidInput',
         validationErrors: { batchId: ['must be 1 to 200 characters without control characters'] },
       });
       expect(await sequences(run.id)).toEqual([]);
@@ -886,9 +881,9 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       'Cancelled',
     ] as const)('ends a run as %s and sets the completed time', async (status) => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [JOINED, BROKEN]);
+      await t.runs.appendItems(run.id, [JOINED, BROKEN]);
       const before = Date.now();
-      const completed = await t.service.completeRun(run.id, status);
+      const completed = await t.runs.completeRun(run.id, { status: status });
       const after = Date.now();
       expect(completed).toEqual({ ...run, status, itemCount: 2 });
       const row = await activityRow(run.id);
@@ -901,31 +896,31 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
     });
 
     it.each(['InProgress', 'Done', 'complete', ''])(
-      'rejects the status %j with VALIDATION_ERROR, changing nothing',
+      'rejects the status %j as InvalidInput, changing nothing',
       async (status) => {
         const run = await startRun();
-        await expect(t.service.completeRun(run.id, status as never)).rejects.toMatchObject({
-          code: 'VALIDATION_ERROR',
+        await expect(t.runs.completeRun(run.id, { status: status as never })).rejects.toMatchObject({
+          reason: 'InvalidInput',
           validationErrors: { status: [FINAL_STATUS_MESSAGE] },
         });
         expect(await activityRow(run.id)).toMatchObject({ status: 'InProgress', completed: null });
       },
     );
 
-    it('rejects completing twice with BAD_REQUEST, keeping the first status and time', async () => {
+    it('rejects completing twice as RunClosed, keeping the first status and time', async () => {
       const run = await startRun();
-      await t.service.completeRun(run.id, 'CompleteWithWarning');
+      await t.runs.completeRun(run.id, { status: 'CompleteWithWarning' });
       const first = await activityRow(run.id);
-      await expect(t.service.completeRun(run.id, 'Complete')).rejects.toMatchObject({
-        code: 'BAD_REQUEST',
+      await expect(t.runs.completeRun(run.id, { status: 'Complete' })).rejects.toMatchObject({
+        reason: 'RunClosed',
         message: `Activity with ID ${run.id} is CompleteWithWarning, not InProgress.`,
       });
       expect(await activityRow(run.id)).toEqual(first);
     });
 
-    it('NOT_FOUND for a missing activity', async () => {
-      await expect(t.service.completeRun(MISSING_ID, 'Complete')).rejects.toMatchObject({
-        code: 'NOT_FOUND',
+    it('ActivityNotFound for a missing activity', async () => {
+      await expect(t.runs.completeRun(MISSING_ID, { status: 'Complete' })).rejects.toMatchObject({
+        reason: 'ActivityNotFound',
         message: `Activity with ID ${MISSING_ID} not found.`,
       });
     });
@@ -938,8 +933,8 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       displayName: `User ${index}`,
     }));
     items[2900] = { objectChangeType: 'Teleported' as never, displayName: 'late' };
-    await expect(t.service.appendItems(run.id, items)).rejects.toMatchObject({
-      code: 'VALIDATION_ERROR',
+    await expect(t.runs.appendItems(run.id, items)).rejects.toMatchObject({
+      reason: 'InvalidInput',
       validationErrors: {
         'items[2900].objectChangeType': [expect.stringContaining('unknown value "Teleported"')],
       },
@@ -949,14 +944,14 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
         run.id,
       ]),
     ).toEqual([{ n: 0 }]);
-    const appended = await t.service.appendItems(run.id, items.slice(0, 2900));
+    const appended = await t.runs.appendItems(run.id, items.slice(0, 2900));
     expect(appended).toMatchObject({ firstSequence: 1, lastSequence: 2900, itemCount: 2900 });
   });
 
   describe('inputs that once slipped through', () => {
     it('counts object types named like Object.prototype members', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [
+      await t.runs.appendItems(run.id, [
         { objectChangeType: 'Add', objectType: 'constructor' },
         { objectChangeType: 'Add', objectType: 'toString' },
         { objectChangeType: 'Add', objectType: 'toString' },
@@ -966,7 +961,7 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
 
     it('counts an object type named __proto__ as a plain key', async () => {
       const run = await startRun();
-      await t.service.appendItems(run.id, [{ objectChangeType: 'Add', objectType: '__proto__' }]);
+      await t.runs.appendItems(run.id, [{ objectChangeType: 'Add', objectType: '__proto__' }]);
       const [row] = await t.dataSource.query(
         'SELECT object_type_counts::text AS counts FROM activities WHERE id = $1',
         [run.id],
@@ -974,43 +969,47 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       expect(JSON.parse(row.counts)).toEqual(JSON.parse('{"__proto__": 1}'));
     });
 
-    it('completeRun of an activity that is not a run profile is a BAD_REQUEST', async () => {
+    it('completeRun of an activity that is not a run profile is NotARun', async () => {
       const id = 'c0ffee00-1234-4abc-8def-00000000c0de';
       await t.dataSource.getRepository(Activity).insert({ id, targetType: 'Schedule', status: 'InProgress' });
-      await expect(t.service.completeRun(id, 'Complete')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(t.runs.completeRun(id, { status: 'Complete' })).rejects.toMatchObject({
+        reason: 'NotARun',
+      });
       const [row] = await t.dataSource.query('SELECT status FROM activities WHERE id = $1', [id]);
       expect(row.status).toBe('InProgress');
     });
 
-    it('appendItems to an id that is not a GUID rejects with an ApiError', async () => {
-      await expect(t.service.appendItems('not-a-guid', [PROJECTED])).rejects.toBeInstanceOf(ApiError);
+    it('appendItems to an id that is not a GUID rejects with an ExecutionItemsError', async () => {
+      await expect(t.runs.appendItems('not-a-guid', [PROJECTED])).rejects.toBeInstanceOf(ExecutionItemsError);
     });
 
-    it('completeRun of an id that is not a GUID rejects with an ApiError', async () => {
-      await expect(t.service.completeRun('not-a-guid', 'Complete')).rejects.toBeInstanceOf(ApiError);
+    it('completeRun of an id that is not a GUID rejects with an ExecutionItemsError', async () => {
+      await expect(t.runs.completeRun('not-a-guid', { status: 'Complete' })).rejects.toBeInstanceOf(
+        ExecutionItemsError,
+      );
     });
 
-    it('a lone surrogate in an outcome detailMessage is a VALIDATION_ERROR', async () => {
+    it('a lone surrogate in an outcome detailMessage is InvalidInput', async () => {
       const run = await startRun();
       await expect(
-        t.service.appendItems(run.id, [
+        t.runs.appendItems(run.id, [
           {
             objectChangeType: 'Update',
             outcomes: [{ type: 'AttributeFlow', detailMessage: 'bad \ud800 text' }],
           },
         ]),
       ).rejects.toMatchObject({
-        code: 'VALIDATION_ERROR',
+        reason: 'InvalidInput',
         validationErrors: { 'items[0].outcomes[0].detailMessage': [expect.any(String)] },
       });
     });
 
-    it('a lone surrogate in displayName is a VALIDATION_ERROR, not silently replaced', async () => {
+    it('a lone surrogate in displayName is InvalidInput, not silently replaced', async () => {
       const run = await startRun();
       await expect(
-        t.service.appendItems(run.id, [{ objectChangeType: 'Update', displayName: 'bad \udc00 name' }]),
+        t.runs.appendItems(run.id, [{ objectChangeType: 'Update', displayName: 'bad \udc00 name' }]),
       ).rejects.toMatchObject({
-        code: 'VALIDATION_ERROR',
+        reason: 'InvalidInput',
         validationErrors: { 'items[0].displayName': [expect.any(String)] },
       });
     });

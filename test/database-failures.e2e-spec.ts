@@ -51,13 +51,13 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     direct = new Client({ connectionString: database.url });
     observer = new Client({ connectionString: database.url });
     await Promise.all([direct.connect(), observer.connect()]);
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Full Import',
       runType: 'FullImport',
     });
     runId = run.id;
-    await t.service.appendItems(runId, adds(30, 'user'));
+    await t.runs.appendItems(runId, adds(30, 'user'));
   });
 
   afterAll(async () => {
@@ -197,17 +197,17 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
   });
 
   it('31. an append whose connection is killed half-way leaves no items and no counter change', async () => {
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Delta',
       runType: 'DeltaImport',
     });
-    await t.service.appendItems(run.id, adds(3, 'before'));
+    await t.runs.appendItems(run.id, adds(3, 'before'));
     const before = await counters(run.id);
     // The append locks its run and starts writing, then waits on a lock held here; killed there.
     await direct.query('BEGIN');
     await direct.query('LOCK TABLE execution_items IN SHARE MODE');
-    const append = t.service.appendItems(run.id, adds(500, 'lost'));
+    const append = t.runs.appendItems(run.id, adds(500, 'lost'));
     try {
       const pid = await backendRunning('COPY execution_items%', true);
       await direct.query('SELECT pg_terminate_backend($1)', [pid]);
@@ -218,14 +218,14 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     expect(await itemCount(run.id)).toBe(3);
     expect(await counters(run.id)).toEqual(before);
     // The run takes the same batch again afterwards.
-    await expect(t.service.appendItems(run.id, adds(500, 'again'))).resolves.toMatchObject({
+    await expect(t.runs.appendItems(run.id, adds(500, 'again'))).resolves.toMatchObject({
       firstSequence: 4,
       lastSequence: 503,
     });
   });
 
   it('31. an append the database refuses part-way through (a constraint) writes nothing', async () => {
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Check',
       runType: 'DeltaImport',
@@ -237,7 +237,7 @@ const adds = (count: number, prefix: string, extra: Partial<NewExecutionItem> = 
     try {
       const items = adds(5_000, 'ok');
       items[3_500] = { objectChangeType: 'Add', displayName: 'boom' };
-      await expect(t.service.appendItems(run.id, items)).rejects.toBeDefined();
+      await expect(t.runs.appendItems(run.id, items)).rejects.toBeDefined();
     } finally {
       await direct.query('ALTER TABLE execution_items DROP CONSTRAINT no_boom');
     }

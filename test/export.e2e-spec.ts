@@ -227,7 +227,7 @@ describe('GET /api/v1/activities/{id}/items/export', () => {
   beforeAll(async () => {
     t = await createTestApp();
     runId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Full Sync',
         runType: 'FullSynchronisation',
@@ -235,30 +235,30 @@ describe('GET /api/v1/activities/{id}/items/export', () => {
     ).id;
     const random = seededRandom(4242);
     const generated = Array.from({ length: 3000 }, (_, index) => syntheticItem(index + 1, random, 0.1));
-    const head = await appendInBatches(t.service, runId, generated.slice(0, 1500), 750);
-    specials = await appendInBatches(t.service, runId, SPECIAL_ITEMS);
-    const tail = await appendInBatches(t.service, runId, generated.slice(1500), 750);
+    const head = await appendInBatches(t.runs, runId, generated.slice(0, 1500), 750);
+    specials = await appendInBatches(t.runs, runId, SPECIAL_ITEMS);
+    const tail = await appendInBatches(t.runs, runId, generated.slice(1500), 750);
     written = [...head, ...specials, ...tail];
     byId = new Map(written.map((item) => [item.id, item]));
-    await t.service.completeRun(runId, 'CompleteWithError');
+    await t.runs.completeRun(runId, { status: 'CompleteWithError' });
 
     namedRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR-Feed',
         runProfileName: 'Full_Sync.v2',
         runType: 'FullImport',
       })
     ).id;
-    await t.service.appendItems(namedRunId, [{ objectChangeType: 'Add', displayName: 'Only One' }]);
+    await t.runs.appendItems(namedRunId, [{ objectChangeType: 'Add', displayName: 'Only One' }]);
     oddNamesRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'Sales "EMEA"/Paris; Zürich Łódź 東京',
         runProfileName: 'Export\r\nSet-Cookie: a=b',
         runType: 'Export',
       })
     ).id;
     emptyRunId = (
-      await t.service.startRun({ connectedSystemName: 'HR', runProfileName: 'Empty', runType: 'DeltaImport' })
+      await t.runs.startRun({ connectedSystemName: 'HR', runProfileName: 'Empty', runType: 'DeltaImport' })
     ).id;
     await t.dataSource
       .getRepository(Activity)

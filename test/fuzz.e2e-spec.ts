@@ -74,13 +74,13 @@ describe('fuzzing the query string and path (properties hold for every generated
 
   beforeAll(async () => {
     t = await createTestApp();
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Full Import',
       runType: 'FullImport',
     });
     runId = run.id;
-    const result = await t.service.appendItems(
+    const result = await t.runs.appendItems(
       runId,
       Array.from({ length: totalItems }, (_, i) => ({
         objectChangeType: i % 3 === 0 ? 'Add' : 'Update',

@@ -7,26 +7,26 @@ import { AuthModule } from '../src/auth/auth.module';
 import { loadAppConfig } from '../src/config/app-config';
 import { appendMethodFor, type OpenDatabase } from '../src/database/database-server';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
-import { ExecutionItemsModule, ExecutionItemsService } from '../src/execution-items';
+import { ExecutionItemsModule, ExecutionRunsService } from '../src/execution-items';
 import { openTestDatabase } from './support/test-app';
 import { TEST_SECRET, bearer, token } from './support/tokens';
 
-/** A provider of the host backend that records runs through the module's exported service. */
+/** A provider of the host backend that records runs through the module's exported write service. */
 @Injectable()
 class SyncEngine {
-  constructor(private readonly executionItems: ExecutionItemsService) {}
+  constructor(private readonly runs: ExecutionRunsService) {}
 
   async importUsers(names: string[]): Promise<string> {
-    const run = await this.executionItems.startRun({
+    const run = await this.runs.startRun({
       connectedSystemName: 'Host HR',
       runProfileName: 'Full Import',
       runType: 'FullImport',
     });
-    await this.executionItems.appendItems(
+    await this.runs.appendItems(
       run.id,
       names.map((displayName) => ({ objectChangeType: 'Add', displayName, objectType: 'user' })),
     );
-    await this.executionItems.completeRun(run.id, 'Complete');
+    await this.runs.completeRun(run.id, { status: 'Complete' });
     return run.id;
   }
 }

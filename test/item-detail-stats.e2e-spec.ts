@@ -147,13 +147,13 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
   beforeAll(async () => {
     t = await createTestApp();
     runId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Full Sync',
         runType: 'FullSynchronisation',
       })
     ).id;
-    written = await appendInBatches(t.service, runId, [
+    written = await appendInBatches(t.runs, runId, [
       { objectChangeType: 'Add', displayName: 'First' },
       DETAILED,
       BARE,
@@ -161,7 +161,7 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
     ]);
 
     otherRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'LDAP',
         runProfileName: 'Import',
         runType: 'FullImport',
@@ -169,20 +169,20 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
     ).id;
     ({
       itemIds: [otherItemId],
-    } = await t.service.appendItems(otherRunId, [{ objectChangeType: 'Add', displayName: 'Elsewhere' }]));
+    } = await t.runs.appendItems(otherRunId, [{ objectChangeType: 'Add', displayName: 'Elsewhere' }]));
 
     statsRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Stats',
         runType: 'FullSynchronisation',
       })
     ).id;
-    for (const batch of STATS_ITEMS) await t.service.appendItems(statsRunId, batch);
-    await t.service.completeRun(statsRunId, 'CompleteWithError');
+    for (const batch of STATS_ITEMS) await t.runs.appendItems(statsRunId, batch);
+    await t.runs.completeRun(statsRunId, { status: 'CompleteWithError' });
 
     syntheticRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Generated',
         runType: 'FullSynchronisation',
@@ -196,10 +196,10 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
     syntheticInputs[17] = { ...syntheticInputs[17], objectType: 'computer' };
     syntheticInputs[300] = { ...syntheticInputs[300], objectType: 'contact' };
     syntheticInputs[420] = { ...syntheticInputs[420], objectType: null };
-    await appendInBatches(t.service, syntheticRunId, syntheticInputs, 250);
+    await appendInBatches(t.runs, syntheticRunId, syntheticInputs, 250);
 
     emptyRunId = (
-      await t.service.startRun({ connectedSystemName: 'HR', runProfileName: 'Empty', runType: 'DeltaImport' })
+      await t.runs.startRun({ connectedSystemName: 'HR', runProfileName: 'Empty', runType: 'DeltaImport' })
     ).id;
     await t.dataSource
       .getRepository(Activity)
@@ -510,7 +510,7 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
     });
 
     it('grows with each append to a run in progress', async () => {
-      const run = await t.service.startRun({
+      const run = await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Growing',
         runType: 'DeltaImport',
@@ -518,7 +518,7 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
       const first: NewExecutionItem[] = [
         { objectChangeType: 'Add', objectType: 'user', outcomes: [{ type: 'CsoAdded' }] },
       ];
-      await t.service.appendItems(run.id, first);
+      await t.runs.appendItems(run.id, first);
       expect((await get(statsPath(run.id)).expect(200)).body).toEqual(expectedStats(run.id, first));
       const second: NewExecutionItem[] = [
         {
@@ -528,7 +528,7 @@ describe('GET /api/v1/activities/{id}/items/{itemId} and GET /api/v1/activities/
         },
         { objectChangeType: 'NoChange', objectType: 'user', errorType: 'DuplicateObject' },
       ];
-      await t.service.appendItems(run.id, second);
+      await t.runs.appendItems(run.id, second);
       expect((await get(statsPath(run.id)).expect(200)).body).toEqual(
         expectedStats(run.id, [...first, ...second]),
       );

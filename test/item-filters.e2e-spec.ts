@@ -182,27 +182,27 @@ describe('GET /api/v1/activities/{id}/items: filters, search, sort and cursors',
   beforeAll(async () => {
     t = await createTestApp();
     runId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Full Sync',
         runType: 'FullSynchronisation',
       })
     ).id;
     // Three appends, so that the counters behind the counts are built up batch by batch.
-    items = await appendInBatches(t.service, runId, mainRunItems(), 60);
-    await t.service.completeRun(runId, 'CompleteWithError');
+    items = await appendInBatches(t.runs, runId, mainRunItems(), 60);
+    await t.runs.completeRun(runId, { status: 'CompleteWithError' });
 
     sortRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'HR',
         runProfileName: 'Sorting',
         runType: 'DeltaImport',
       })
     ).id;
-    sortItems = await appendInBatches(t.service, sortRunId, SORT_RUN_ITEMS);
+    sortItems = await appendInBatches(t.runs, sortRunId, SORT_RUN_ITEMS);
 
     walkRunId = (
-      await t.service.startRun({ connectedSystemName: 'LDAP', runProfileName: 'Walk', runType: 'FullImport' })
+      await t.runs.startRun({ connectedSystemName: 'LDAP', runProfileName: 'Walk', runType: 'FullImport' })
     ).id;
     await t.dataSource
       .getRepository(Activity)
@@ -660,14 +660,14 @@ describe('GET /api/v1/activities/{id}/items: filters, search, sort and cursors',
           displayName: `W${from + i}`,
           errorType: (from + i) % 2 === 1 ? 'DuplicateObject' : null,
         }));
-      const before = await appendInBatches(t.service, walkRunId, wItems(1, 30));
+      const before = await appendInBatches(t.runs, walkRunId, wItems(1, 30));
       const bodies: Array<Record<string, unknown>> = [];
       let res = await list('hasError=true&pageSize=4', walkRunId).expect(200);
       bodies.push(res.body);
       res = await list(`cursor=${encodeURIComponent(res.body.nextCursor)}`, walkRunId).expect(200);
       bodies.push(res.body);
 
-      const after = await appendInBatches(t.service, walkRunId, wItems(31, 40));
+      const after = await appendInBatches(t.runs, walkRunId, wItems(31, 40));
       while (typeof res.body.nextCursor === 'string' && bodies.length < 20) {
         res = await list(`cursor=${encodeURIComponent(res.body.nextCursor)}`, walkRunId).expect(200);
         bodies.push(res.body);

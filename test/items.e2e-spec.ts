@@ -54,15 +54,15 @@ describe('GET /api/v1/activities/{id}/items', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'HR',
       runProfileName: 'Full Sync',
       runType: 'FullSynchronisation',
     });
     runId = run.id;
-    ({ itemIds } = await t.service.appendItems(runId, [JANE, BARE, FAILED]));
+    ({ itemIds } = await t.runs.appendItems(runId, [JANE, BARE, FAILED]));
 
-    const big = await t.service.startRun({
+    const big = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Full Import',
       runType: 'FullImport',
@@ -72,10 +72,10 @@ describe('GET /api/v1/activities/{id}/items', () => {
       objectChangeType: 'Add' as const,
       displayName: `User ${index + 1}`,
     }));
-    await t.service.appendItems(bigRunId, bigItems);
+    await t.runs.appendItems(bigRunId, bigItems);
 
     emptyRunId = (
-      await t.service.startRun({
+      await t.runs.startRun({
         connectedSystemName: 'LDAP',
         runProfileName: 'Delta',
         runType: 'DeltaImport',
@@ -258,7 +258,11 @@ describe('GET /api/v1/activities/{id}/items', () => {
         return;
       }
       const next = await get(`/api/v1/activities/${bigRunId}/items?cursor=${nextCursor}`).expect(200);
-      expect(next.body).toMatchObject({ page: expected.page + 1, pageSize: expected.pageSize, totalCount: 130 });
+      expect(next.body).toMatchObject({
+        page: expected.page + 1,
+        pageSize: expected.pageSize,
+        totalCount: 130,
+      });
       expect(next.body.items[0].displayName).toBe(`User ${expected.first + expected.count}`);
     });
 

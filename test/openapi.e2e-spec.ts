@@ -55,14 +55,14 @@ describe('OpenAPI document and Swagger UI', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ API_DOCS_UI: 'true' });
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'HR Feed',
       runProfileName: 'Full Synchronisation',
       runType: 'FullSynchronisation',
     });
     runId = run.id;
-    ({ itemIds } = await t.service.appendItems(runId, ITEMS));
-    await t.service.completeRun(runId, 'CompleteWithError');
+    ({ itemIds } = await t.runs.appendItems(runId, ITEMS));
+    await t.runs.completeRun(runId, { status: 'CompleteWithError' });
     await t.dataSource
       .getRepository(Activity)
       .insert({ id: OTHER_ID, targetType: 'ConnectedSystem', status: 'Complete' });

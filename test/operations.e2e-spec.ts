@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ApiKeysService } from '../src/api-keys/api-keys.service';
+import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
 import { OpenApiContract } from './support/openapi-contract';
 import { createTestApp, type TestApp } from './support/test-app';
 import { adminToken, bearer, token } from './support/tokens';
@@ -58,7 +58,7 @@ describe('structured logs and security headers', () => {
     // The first app of this file: nestjs-pino keeps the first logger it is given in a process.
     t = await createTestApp({ LOG_LEVEL: 'info', TRUST_PROXY: '1' }, { logDestination: logs });
     runId = (
-      await t.service.startRun({ connectedSystemName: 'HR', runProfileName: 'Full', runType: 'FullImport' })
+      await t.runs.startRun({ connectedSystemName: 'HR', runProfileName: 'Full', runType: 'FullImport' })
     ).id;
   });
 

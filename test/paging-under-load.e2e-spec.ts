@@ -41,7 +41,7 @@ describe('paging while the engine appends', () => {
     ).body;
 
   it('30. sees every item exactly once, in order, and every page agrees with its totalCount', async () => {
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'HR',
       runProfileName: 'Delta',
       runType: 'DeltaImport',
@@ -50,7 +50,7 @@ describe('paging while the engine appends', () => {
     let writing = true;
     const writer = (async () => {
       for (let number = 0; number < BATCHES; number++) {
-        const { itemIds } = await t.service.appendItems(run.id, batch(number));
+        const { itemIds } = await t.runs.appendItems(run.id, batch(number));
         writtenIds.push(...itemIds);
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -87,7 +87,7 @@ describe('paging while the engine appends', () => {
   it('30. keeps totalCount equal to the items stored after concurrent appends to several runs', async () => {
     const runs = await Promise.all(
       [1, 2, 3].map((n) =>
-        t.service.startRun({
+        t.runs.startRun({
           connectedSystemName: `System ${n}`,
           runProfileName: 'Full',
           runType: 'FullImport',
@@ -95,9 +95,7 @@ describe('paging while the engine appends', () => {
       ),
     );
     await Promise.all(
-      runs.flatMap((run, n) =>
-        Array.from({ length: 4 + n }, (_, b) => t.service.appendItems(run.id, batch(b))),
-      ),
+      runs.flatMap((run, n) => Array.from({ length: 4 + n }, (_, b) => t.runs.appendItems(run.id, batch(b)))),
     );
     for (const [n, run] of runs.entries()) {
       const body = await getPage(run.id, 1);

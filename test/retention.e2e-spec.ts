@@ -3,8 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { RETENTION_INTERVAL, RetentionScheduler } from '../src/retention/retention.scheduler';
-import { RetentionService } from '../src/retention/retention.service';
-import type { NewExecutionItem } from '../src/execution-items';
+import { ExecutionRunsService, type NewExecutionItem } from '../src/execution-items';
 import { createCliDatabase, runScript } from './support/cli-database';
 import { activityNotFoundBody } from './support/item-fixtures';
 import { createTestApp, type TestApp } from './support/test-app';
@@ -30,7 +29,7 @@ async function run(
   count: number,
   status: 'Complete' | 'CompleteWithError' | 'InProgress' = 'Complete',
 ): Promise<string> {
-  const { id } = await t.service.startRun({
+  const { id } = await t.runs.startRun({
     connectedSystemName: 'HR Feed',
     runProfileName: name,
     runType: 'FullSynchronisation',
@@ -39,9 +38,9 @@ async function run(
     const batch = Array.from({ length: Math.min(10_000, count - from) }, (_, index) =>
       item(from + index + 1),
     );
-    await t.service.appendItems(id, batch);
+    await t.runs.appendItems(id, batch);
   }
-  if (status !== 'InProgress') await t.service.completeRun(id, status);
+  if (status !== 'InProgress') await t.runs.completeRun(id, { status: status });
   return id;
 }
 
@@ -109,8 +108,8 @@ describe('retention: purging old run history', () => {
 
     let purging = true;
     const purge = t.app
-      .get(RetentionService)
-      .purge({ olderThanDays: 90, batchSize: 1000 })
+      .get(ExecutionRunsService)
+      .purgeRuns({ olderThanDays: 90, batchSize: 1000 })
       .finally(() => {
         purging = false;
       });
@@ -174,7 +173,7 @@ describe('retention: purging old run history', () => {
 
   it('deletes nothing when nothing is old enough', async () => {
     const before = await itemsPerActivity(t.dataSource);
-    const result = await t.app.get(RetentionService).purge({ olderThanDays: 90, batchSize: 1000 });
+    const result = await t.app.get(ExecutionRunsService).purgeRuns({ olderThanDays: 90, batchSize: 1000 });
     expect(result).toMatchObject({ activities: 0, items: 0, complete: true });
     expect(await itemsPerActivity(t.dataSource)).toEqual(before);
   });
@@ -183,7 +182,7 @@ describe('retention: purging old run history', () => {
     const id = await run(t, 'Old run to interrupt', 2_500);
     await backdate(t.dataSource, id, 100);
     const stop = new AbortController();
-    const service = t.app.get(RetentionService);
+    const runs = t.app.get(ExecutionRunsService);
     // Stop after the first DELETE: the run's last 1,000 items are gone, the rest and the activity stay.
     const query = t.dataSource.query.bind(t.dataSource);
     const spy = jest
@@ -194,7 +193,7 @@ describe('retention: purging old run history', () => {
         if (sql.startsWith('DELETE FROM execution_items')) stop.abort();
         return answer;
       });
-    const stopped = await service.purge({ olderThanDays: 90, batchSize: 1000, signal: stop.signal });
+    const stopped = await runs.purgeRuns({ olderThanDays: 90, batchSize: 1000, signal: stop.signal });
     spy.mockRestore();
     expect(stopped).toMatchObject({ activities: 0, items: 1000, complete: false });
     expect((await itemsPerActivity(t.dataSource))[id]).toBe(1500);
@@ -204,7 +203,7 @@ describe('retention: purging old run history', () => {
     );
     expect(highest).toBe(1500);
 
-    const finished = await service.purge({ olderThanDays: 90, batchSize: 1000 });
+    const finished = await runs.purgeRuns({ olderThanDays: 90, batchSize: 1000 });
     expect(finished).toMatchObject({ activities: 1, items: 1500, complete: true });
     expect((await itemsPerActivity(t.dataSource))[id]).toBeUndefined();
   });

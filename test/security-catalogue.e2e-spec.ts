@@ -49,7 +49,7 @@ describe('security catalogue', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const run = await t.service.startRun({
+    const run = await t.runs.startRun({
       connectedSystemName: 'LDAP',
       runProfileName: 'Full',
       runType: 'FullImport',
@@ -66,7 +66,7 @@ describe('security catalogue', () => {
     ];
     ({
       itemIds: [itemId],
-    } = await t.service.appendItems(
+    } = await t.runs.appendItems(
       runId,
       names.map((displayName, i) => ({
         objectChangeType: 'Add',

@@ -3,7 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 import { JwtStrategy } from './jwt.strategy';
 
-/** Registers the `jwt` passport strategy that `ExecutionItemsModule`'s routes authenticate with. */
+/** Registers the `jwt` passport strategy: bearer tokens, verified as `AuthConfig` says. */
 @Module({})
 export class AuthModule {
   static forRoot(config: AuthConfig): DynamicModule {

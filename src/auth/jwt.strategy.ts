@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
 import { Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
-import { JWT_STRATEGY } from '../execution-items/jwt-auth.guard';
+import { JWT_STRATEGY } from '../execution-items';
 import { AUTH_CONFIG, type AuthConfig } from './auth-config';
 
 /** The verified claims of a bearer token; the principal of a request. */

@@ -1,33 +1,9 @@
-import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { loadDatabaseSettings } from '../config/app-config';
-import { appendMethodFor, openDatabase, type OpenDatabase } from '../database/database-server';
-import { buildTypeOrmOptions } from '../database/typeorm-options';
 import { seededRandom, syntheticItem } from '../demo/synthetic-items';
-import {
-  ExecutionItemsModule,
-  ExecutionItemsService,
-  MAX_ITEMS_PER_BATCH,
-  type NewExecutionItem,
-} from '../execution-items';
+import { ExecutionRunsService, MAX_ITEMS_PER_BATCH, type NewExecutionItem } from '../execution-items';
+import { executionItemsServices, runCli, withCliContext } from './cli-context';
 
 const USAGE = 'Usage: npm run generate -- --items <n> [--error-rate <0..1>] [--batch-size <n>] [--seed <n>]';
-
-@Module({})
-class GeneratorModule {
-  static forRoot(database: OpenDatabase): DynamicModule {
-    return {
-      module: GeneratorModule,
-      imports: [
-        TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }),
-        ExecutionItemsModule.forRoot({ appendMethod: appendMethodFor(database) }),
-      ],
-    };
-  }
-}
 
 interface Options {
   items: number;
@@ -67,51 +43,45 @@ function parseOptions(argv: string[]): Options {
  */
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const database = await openDatabase(loadDatabaseSettings(process.env));
-  const app = await NestFactory.createApplicationContext(GeneratorModule.forRoot(database), {
-    logger: ['error', 'warn'],
-  });
-  try {
-    const service = app.get(ExecutionItemsService);
-    const run = await service.startRun({
-      connectedSystemName: 'Generated Directory',
-      runProfileName: `Generated run of ${options.items} items`,
-      runType: 'FullSynchronisation',
-    });
-    const random = seededRandom(options.seed);
-    const started = Date.now();
-    const nextBatch = (from: number): NewExecutionItem[] =>
-      Array.from({ length: Math.min(options.batchSize, options.items - from) }, (_, index) =>
-        syntheticItem(from + index + 1, random, options.errorRate),
-      );
-
-    // The next batch is generated while the database writes the previous one.
-    let written = 0;
-    let pending: Promise<unknown> | null = null;
-    for (let from = 0; from < options.items; from += options.batchSize) {
-      const batch = nextBatch(from);
-      await pending;
-      pending = service.appendItems(run.id, batch).then(() => {
-        written += batch.length;
-        if (written % 100_000 < options.batchSize || written === options.items) {
-          const seconds = (Date.now() - started) / 1000;
-          process.stderr.write(
-            `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s), ` +
-              `RSS ${Math.round(process.memoryUsage().rss / 1_000_000)} MB\n`,
-          );
-        }
-      });
-    }
-    await pending;
-    await service.completeRun(run.id, options.errorRate > 0 ? 'CompleteWithError' : 'Complete');
-    process.stdout.write(`${JSON.stringify({ activityId: run.id, items: options.items })}\n`);
-  } finally {
-    await app.close();
-    await database.close();
-  }
+  const activityId = await withCliContext(executionItemsServices, (app) =>
+    generateRun(app.get(ExecutionRunsService), options),
+  );
+  process.stdout.write(`${JSON.stringify({ activityId, items: options.items })}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+async function generateRun(runs: ExecutionRunsService, options: Options): Promise<string> {
+  const run = await runs.startRun({
+    connectedSystemName: 'Generated Directory',
+    runProfileName: `Generated run of ${options.items} items`,
+    runType: 'FullSynchronisation',
+  });
+  const random = seededRandom(options.seed);
+  const started = Date.now();
+  const nextBatch = (from: number): NewExecutionItem[] =>
+    Array.from({ length: Math.min(options.batchSize, options.items - from) }, (_, index) =>
+      syntheticItem(from + index + 1, random, options.errorRate),
+    );
+
+  // The next batch is generated while the database writes the previous one.
+  let written = 0;
+  let pending: Promise<unknown> | null = null;
+  for (let from = 0; from < options.items; from += options.batchSize) {
+    const batch = nextBatch(from);
+    await pending;
+    pending = runs.appendItems(run.id, batch).then(() => {
+      written += batch.length;
+      if (written % 100_000 < options.batchSize || written === options.items) {
+        const seconds = (Date.now() - started) / 1000;
+        process.stderr.write(
+          `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s), ` +
+            `RSS ${Math.round(process.memoryUsage().rss / 1_000_000)} MB\n`,
+        );
+      }
+    });
+  }
+  await pending;
+  await runs.completeRun(run.id);
+  return run.id;
+}
+
+runCli(main);

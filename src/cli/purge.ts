@@ -1,24 +1,7 @@
-import 'reflect-metadata';
-import { Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { loadDatabaseSettings } from '../config/app-config';
-import { openDatabase, type OpenDatabase } from '../database/database-server';
-import { buildTypeOrmOptions } from '../database/typeorm-options';
+import { loadRetentionConfig } from '../config/retention-config';
+import { ExecutionRunsService, describePurge } from '../execution-items';
 import { parsePurgeCommand } from '../retention/purge-command';
-import { loadRetentionConfig } from '../retention/retention-config';
-import { RetentionService, describePurge } from '../retention/retention.service';
-
-@Module({})
-class PurgeModule {
-  static forRoot(database: OpenDatabase): DynamicModule {
-    return {
-      module: PurgeModule,
-      imports: [TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true })],
-      providers: [RetentionService],
-    };
-  }
-}
+import { executionItemsServices, runCli, withCliContext } from './cli-context';
 
 /**
  * Deletes completed activities created more than --older-than days ago, with their items, in the
@@ -28,25 +11,15 @@ class PurgeModule {
  */
 async function main(): Promise<void> {
   const command = parsePurgeCommand(process.argv.slice(2), loadRetentionConfig(process.env));
-  const database = await openDatabase(loadDatabaseSettings(process.env));
-  const app = await NestFactory.createApplicationContext(PurgeModule.forRoot(database), {
-    logger: ['error', 'warn'],
-  });
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  try {
-    const result = await app.get(RetentionService).purge({ ...command, signal: stop.signal });
-    process.stderr.write(`${describePurge(result)}\n`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    if (!result.complete) process.exitCode = 1;
-  } finally {
-    await app.close();
-    await database.close();
-  }
+  const result = await withCliContext(executionItemsServices, (app) =>
+    app.get(ExecutionRunsService).purgeRuns({ ...command, signal: stop.signal }),
+  );
+  process.stderr.write(`${describePurge(result)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (!result.complete) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCli(main);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { loadApiKeysConfig, type ApiKeysConfig } from '../api-keys/api-keys-config';
+import { loadApiKeysConfig, type ApiKeysConfig } from './api-keys-config';
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
-import { loadRetentionConfig, type RetentionConfig } from '../retention/retention-config';
+import { loadRetentionConfig, type RetentionConfig } from './retention-config';
 import { boolean, ConfigError, integer, text, type Env } from './env';
 import { loadOperationsConfig, type OperationsConfig } from './operations-config';
 

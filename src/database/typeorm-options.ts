@@ -1,7 +1,7 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
-import { API_KEYS_ENTITIES } from '../api-keys/api-key.entity';
-import { EXECUTION_ITEMS_ENTITIES } from '../execution-items/entities';
+import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
+import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseConnection {

@@ -1,8 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Activity } from '../execution-items/entities/activity.entity';
-import type { ExecutionItemsService } from '../execution-items/execution-items.service';
-import type { NewExecutionItem } from '../execution-items/new-items';
+import { Activity, type ExecutionRunsService, type NewExecutionItem } from '../execution-items';
 import { FLOWED_ATTRIBUTES, seededRandom, syntheticItem } from './synthetic-items';
 
 /** Fixed ids, so the README's examples work against any fresh demo database. */
@@ -56,10 +54,10 @@ const JOHN_DOE: NewExecutionItem = {
  * contract's example real, an export run with many errors, and one activity that is not a run.
  * Does nothing (and returns false) when any activity exists.
  */
-export async function loadDemoData(service: ExecutionItemsService, dataSource: DataSource): Promise<boolean> {
+export async function loadDemoData(runs: ExecutionRunsService, dataSource: DataSource): Promise<boolean> {
   if ((await dataSource.getRepository(Activity).count({ take: 1 })) > 0) return false;
 
-  const sync = await service.startRun({
+  const sync = await runs.startRun({
     id: DEMO_ACTIVITIES.synchronisation,
     connectedSystemName: 'HR Feed',
     runProfileName: 'Full Synchronisation',
@@ -67,21 +65,21 @@ export async function loadDemoData(service: ExecutionItemsService, dataSource: D
   });
   const random = seededRandom(248);
   const rest = Array.from({ length: 246 }, (_, index) => syntheticItem(index + 3, random, 0.03));
-  await service.appendItems(sync.id, [JANE_SMITH, JOHN_DOE, ...rest]);
-  await service.completeRun(sync.id, 'CompleteWithWarning');
+  await runs.appendItems(sync.id, [JANE_SMITH, JOHN_DOE, ...rest]);
+  await runs.completeRun(sync.id, { status: 'CompleteWithWarning' });
 
-  const exportRun = await service.startRun({
+  const exportRun = await runs.startRun({
     id: DEMO_ACTIVITIES.failedExport,
     connectedSystemName: 'Corporate LDAP',
     runProfileName: 'Export',
     runType: 'Export',
   });
   const exportRandom = seededRandom(60);
-  await service.appendItems(
+  await runs.appendItems(
     exportRun.id,
     Array.from({ length: 60 }, (_, index) => syntheticItem(index + 1, exportRandom, 0.6)),
   );
-  await service.completeRun(exportRun.id, 'CompleteWithError');
+  await runs.completeRun(exportRun.id, { status: 'CompleteWithError' });
 
   await dataSource.getRepository(Activity).insert({
     id: DEMO_ACTIVITIES.connectedSystemChange,

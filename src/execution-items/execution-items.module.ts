@@ -1,27 +1,32 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ActivitiesController } from './activities.controller';
 import { EXECUTION_ITEMS_ENTITIES } from './entities';
 import {
+  ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
   EXECUTION_ITEMS_OPTIONS,
   MODULE_OPTIONS_TOKEN,
+  OPTIONS_TYPE,
   resolveOptions,
   type ExecutionItemsModuleOptions,
-} from './execution-items.module-definition';
-import { ExecutionItemsQueries } from './execution-items.queries';
+} from './execution-items.options';
+import { ExecutionItemsQueries } from './execution-items.query';
 import { ExecutionItemsService } from './execution-items.service';
-import { JwtAuthGuard } from './jwt-auth.guard';
-import { RequiredRoleGuard } from './required-role.guard';
+import { ExecutionRunsQueries } from './execution-runs.query';
+import { ExecutionRunsService } from './execution-runs.service';
+import { ActivitiesController } from './http/activities.controller';
+import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
+import { RequiredRoleGuard } from './http/required-role.guard';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
- * host's TypeORM connection and never opens one; the host also registers the `jwt` passport
- * strategy its routes authenticate with.
+ * host's TypeORM connection and never opens one. Reads go through `ExecutionItemsService`,
+ * writes through `ExecutionRunsService`. With `http` on (the default) it also mounts
+ * `ActivitiesController`, whose requests the host's passport strategies authenticate (see
+ * `authStrategies`); it refuses to start when one of them is not registered.
  */
 @Module({
   imports: [TypeOrmModule.forFeature(EXECUTION_ITEMS_ENTITIES)],
-  controllers: [ActivitiesController],
   providers: [
     {
       provide: EXECUTION_ITEMS_OPTIONS,
@@ -30,9 +35,27 @@ import { RequiredRoleGuard } from './required-role.guard';
     },
     ExecutionItemsQueries,
     ExecutionItemsService,
-    JwtAuthGuard,
-    RequiredRoleGuard,
+    ExecutionRunsQueries,
+    ExecutionRunsService,
   ],
-  exports: [ExecutionItemsService],
+  exports: [ExecutionItemsService, ExecutionRunsService],
 })
-export class ExecutionItemsModule extends ConfigurableModuleClass {}
+export class ExecutionItemsModule extends ConfigurableModuleClass {
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return withHttp(super.forRoot(options), options.http);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withHttp(super.forRootAsync(options), options.http);
+  }
+}
+
+/** The module with its routes and their guards, unless `http` is `false`. */
+function withHttp(definition: DynamicModule, http = true): DynamicModule {
+  if (!http) return definition;
+  return {
+    ...definition,
+    controllers: [ActivitiesController],
+    providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
+  };
+}

@@ -1,7 +1,12 @@
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import type { ExportFormat } from './vocabulary';
 
-export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** An export ready to send: the encoded items as a stream, with its content type and file name. */
+export interface ItemsExport {
+  fileName: string;
+  contentType: string;
+  stream: Readable;
+}
 
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8; header=present',

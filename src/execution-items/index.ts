@@ -1,15 +1,60 @@
+/**
+ * The public API of the execution-items package: what a host backend imports. Anything not
+ * exported here is internal and may change in any release.
+ */
+
+// The module, its options and its two services.
 export { ExecutionItemsModule } from './execution-items.module';
-export type { ExecutionItemsModuleOptions } from './execution-items.module-definition';
-export { ExecutionItemsService } from './execution-items.service';
-export type { ListActivitiesRequest, PageRequest, StartRunRequest } from './execution-items.service';
-export type { NewExecutionItem, OutcomeInput } from './new-items';
-export { MAX_ITEMS_PER_BATCH } from './new-items';
-export type { ActivityResponse, AppendResult, ExecutionItemResponse, PageResponse } from './dto/responses';
-export { Activity } from './entities/activity.entity';
-export { ExecutionItem } from './entities/execution-item.entity';
+export type { ExecutionItemsModuleExtras, ExecutionItemsModuleOptions } from './execution-items.options';
+export {
+  ExecutionItemsService,
+  type ExportItemsRequest,
+  type ListActivitiesRequest,
+  type ListItemsRequest,
+  type PageRequest,
+} from './execution-items.service';
+export {
+  ExecutionRunsService,
+  describePurge,
+  type AppendOptions,
+  type CompleteRunRequest,
+  type PurgeRunsRequest,
+  type PurgeRunsResult,
+  type StartRunRequest,
+} from './execution-runs.service';
+export type { ItemQueryInput } from './item-query';
+export { MAX_ITEMS_PER_BATCH, type NewExecutionItem, type OutcomeInput } from './new-items';
+export type { ItemsExport } from './export-format';
+
+// What the services answer: one class per response, the same that the OpenAPI document shows.
+export { ActivityResponse } from './responses/activity.response';
+export { ActivityStatsResponse } from './responses/activity-stats.response';
+export { AppendResult } from './responses/append-result.response';
+export {
+  ExecutionItemDetailResponse,
+  ExecutionItemResponse,
+  OutcomeNodeResponse,
+} from './responses/execution-item.response';
+export { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
+export { ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
+
+// Errors: the module's, by reason; and the HTTP answers with the contract's codes.
+export {
+  EXECUTION_ITEMS_ERROR_REASONS,
+  ExecutionItemsError,
+  type ExecutionItemsErrorReason,
+  type ValidationErrors,
+} from './execution-items.error';
+export { ApiError, ErrorCode, codeForReason, statusForCode } from './http/api-error';
+export { ApiExceptionFilter } from './http/api-exception.filter';
+export { JWT_STRATEGY } from './http/authenticated.guard';
+
+// The schema: entities for the host's TypeORM root, and the migrations that create them.
 export { EXECUTION_ITEMS_ENTITIES } from './entities';
-export { EXECUTION_ITEMS_MIGRATIONS } from '../database/migrations';
-export { JWT_STRATEGY } from './jwt-auth.guard';
-export { ApiError, ErrorCode } from '../common/api-error';
-export { ApiExceptionFilter } from '../common/api-exception.filter';
+export { Activity, type CountsByKey } from './entities/activity.entity';
+export { AppendBatch } from './entities/append-batch.entity';
+export { ExecutionItem, type OutcomeNode } from './entities/execution-item.entity';
+export { EXECUTION_ITEMS_MIGRATIONS, withoutStatementTimeout } from './migrations';
+
+// The contract's vocabularies, each a list and its union type.
 export * from './vocabulary';

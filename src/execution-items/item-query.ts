@@ -1,19 +1,17 @@
-import { ApiError, type ValidationErrors } from '../common/api-error';
+import { ExecutionItemsError, type ValidationErrors } from './execution-items.error';
 import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
   OUTCOME_TYPES,
+  SORT_DIRECTIONS,
+  SORT_KEYS,
   isOneOf,
   type ErrorType,
   type ObjectChangeType,
   type OutcomeType,
+  type SortDirection,
+  type SortKey,
 } from './vocabulary';
-
-export const SORT_KEYS = ['sequence', 'displayName', 'externalIdValue', 'objectType', 'errorType'] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
-
-export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
-export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 
 /** Longest accepted search term and object type name, in characters (code points). */
 export const MAX_SEARCH_LENGTH = 256;
@@ -21,22 +19,27 @@ export const MAX_OBJECT_TYPE_LENGTH = 256;
 /** Most values one list parameter may hold. */
 const MAX_LIST_VALUES = 100;
 
-/** Which items of a run to return and in which order, as callers state it. */
+/**
+ * Which items of a run to return and in which order, as callers state it. Lists match any of
+ * their values (1 to 100 of them); different filters must all match.
+ */
 export interface ItemQueryInput {
   /** Items with any of these error types. */
-  errorType?: readonly string[];
+  errorType?: readonly ErrorType[];
   /** Items with any of these change types. */
-  objectChangeType?: readonly string[];
-  /** Items of any of these object types (exact names). */
+  objectChangeType?: readonly ObjectChangeType[];
+  /** Items of any of these object types (exact, case-sensitive names). */
   objectType?: readonly string[];
-  /** Items whose outcome tree holds any of these types. */
-  outcomeType?: readonly string[];
+  /** Items whose outcome tree holds any of these types, at any depth. */
+  outcomeType?: readonly OutcomeType[];
   /** Only items with (true) or without (false) an error. */
-  hasError?: boolean | string;
+  hasError?: boolean;
   /** Case-insensitive substring of the display name or the external id, taken literally. */
   search?: string;
-  sortBy?: string;
-  sortDirection?: string;
+  /** Default `sequence` (processing order). */
+  sortBy?: SortKey;
+  /** Default `asc`. */
+  sortDirection?: SortDirection;
 }
 
 /** A checked filter: lists deduplicated and in a fixed order, so equal filters look equal. */
@@ -71,7 +74,9 @@ export const QUERY_PARAMETERS = [
  * Checks and normalises a query; every problem is reported at once, by parameter, as a
  * `VALIDATION_ERROR`. HTTP input and other modules' calls both come through here.
  */
-export function parseItemQuery(input: ItemQueryInput): ItemQuery {
+export function parseItemQuery(request: ItemQueryInput): ItemQuery {
+  // Typed callers cannot send a wrong value, but JavaScript callers and HTTP clients can.
+  const input = request as Record<keyof ItemQueryInput, unknown>;
   const problems: ValidationErrors = {};
   const filters: ItemFilters = {};
   const vocabularyList = <T extends string>(key: keyof ItemQueryInput, vocabulary: readonly T[]) => {
@@ -99,8 +104,7 @@ export function parseItemQuery(input: ItemQueryInput): ItemQuery {
   }
 
   const { hasError, search, sortBy = 'sequence', sortDirection = 'asc' } = input;
-  if (hasError === true || hasError === 'true') filters.hasError = true;
-  else if (hasError === false || hasError === 'false') filters.hasError = false;
+  if (typeof hasError === 'boolean') filters.hasError = hasError;
   else if (hasError !== undefined) problems.hasError = ['must be true or false'];
 
   if (search !== undefined) {
@@ -111,7 +115,7 @@ export function parseItemQuery(input: ItemQueryInput): ItemQuery {
   if (!isOneOf(SORT_DIRECTIONS, sortDirection)) {
     problems.sortDirection = [`must be one of ${SORT_DIRECTIONS.join(', ')}`];
   }
-  if (Object.keys(problems).length > 0) throw ApiError.validation(problems);
+  if (Object.keys(problems).length > 0) throw ExecutionItemsError.invalid(problems);
   return {
     filters: withoutUndefined(filters),
     sortBy: sortBy as SortKey,

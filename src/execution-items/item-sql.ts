@@ -1,5 +1,5 @@
-import { containsPattern, type ItemFilters, type SortDirection, type SortKey } from './item-query';
-import { ERROR_TYPES, isOneOf } from './vocabulary';
+import { containsPattern, type ItemFilters } from './item-query';
+import { ERROR_TYPES, isOneOf, type SortDirection, type SortKey } from './vocabulary';
 
 /** A value of a sort key, as the page query returns it and a cursor carries it. */
 export type KeyValue = string | number | boolean;
@@ -83,47 +83,6 @@ export function filterConditions(filters: ItemFilters, alias: string, params: Sq
     );
   }
   return conditions;
-}
-
-/** The sum of a run's counters (activity alias `a`) for the given keys, as SQL. */
-function counted(column: string, keys: readonly string[], params: SqlParameters): string {
-  return `coalesce((SELECT sum(value::int) FROM jsonb_each_text(a.${column}) WHERE key = ANY(${params.add(keys, 'text[]')})), 0)`;
-}
-
-/**
- * The number of items matching `filters`, from the run's counters, as SQL: with no filter, or
- * one kind of filter and no search (several outcome types can share an item, so only one);
- * `null` when the matches have to be counted.
- */
-export function countedMatches(filters: ItemFilters, params: SqlParameters): string | null {
-  const kinds = Object.keys(filters);
-  if (kinds.length === 0) return 'a.item_count';
-  if (kinds.length > 1) return null;
-  const { errorType, objectChangeType, objectType, outcomeType, hasError } = filters;
-  if (errorType) return counted('error_type_counts', errorType, params);
-  if (objectChangeType) return counted('change_type_counts', objectChangeType, params);
-  if (objectType) return counted('object_type_counts', objectType, params);
-  if (outcomeType?.length === 1) return counted('outcome_type_counts', outcomeType, params);
-  if (hasError !== undefined) return hasError ? 'a.error_item_count' : 'a.item_count - a.error_item_count';
-  return null;
-}
-
-/**
- * Conditions on the run's counters that are false when a filter cannot match any item: the
- * database checks them once, before scanning, so a filter for a type the run never had answers
- * at once instead of reading the whole run to find nothing.
- */
-export function counterGuards(filters: ItemFilters, params: SqlParameters): string[] {
-  const guards: string[] = [];
-  if (filters.errorType) guards.push(`${counted('error_type_counts', filters.errorType, params)} > 0`);
-  if (filters.objectChangeType) {
-    guards.push(`${counted('change_type_counts', filters.objectChangeType, params)} > 0`);
-  }
-  if (filters.objectType) guards.push(`${counted('object_type_counts', filters.objectType, params)} > 0`);
-  if (filters.outcomeType) guards.push(`${counted('outcome_type_counts', filters.outcomeType, params)} > 0`);
-  if (filters.hasError === true) guards.push('a.error_item_count > 0');
-  if (filters.hasError === false) guards.push('a.item_count > a.error_item_count');
-  return guards;
 }
 
 /** The sort key expressions, sequence last, for rows of `alias`. */

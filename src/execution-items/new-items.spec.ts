@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode } from '../common/api-error';
+import { ExecutionItemsError } from './execution-items.error';
 import { MAX_ITEMS_PER_BATCH, TEXT_LIMITS, prepareItems, type NewExecutionItem } from './new-items';
 
 /** Calls `prepareItems` with input the types would not allow, as the engine might send it. */
@@ -6,12 +6,12 @@ function prepare(items: unknown[]) {
   return prepareItems(items as NewExecutionItem[]);
 }
 
-/** The `ApiError` that `prepareItems` throws for a batch, or a failure if it accepts it. */
-function rejectionOf(items: unknown[]): ApiError {
+/** The `ExecutionItemsError` that `prepareItems` throws for a batch, or a failure if it accepts it. */
+function rejectionOf(items: unknown[]): ExecutionItemsError {
   try {
     prepare(items);
   } catch (error) {
-    if (error instanceof ApiError) return error;
+    if (error instanceof ExecutionItemsError) return error;
     throw error;
   }
   throw new Error('prepareItems accepted the batch');
@@ -20,7 +20,7 @@ function rejectionOf(items: unknown[]): ApiError {
 /** The field names a rejected batch's `validationErrors` lists. */
 function badFieldsOf(items: unknown[]): string[] {
   const error = rejectionOf(items);
-  expect(error.code).toBe(ErrorCode.ValidationError);
+  expect(error.reason).toBe('InvalidInput');
   return Object.keys(error.validationErrors ?? {});
 }
 
@@ -162,7 +162,7 @@ describe('prepareItems', () => {
     it('rejects an empty batch', () => {
       const error = rejectionOf([]);
       expect(error).toMatchObject({
-        code: ErrorCode.ValidationError,
+        reason: 'InvalidInput',
         validationErrors: { items: [expect.any(String)] },
       });
     });
@@ -172,7 +172,7 @@ describe('prepareItems', () => {
       expect(prepare(full)).toHaveLength(MAX_ITEMS_PER_BATCH);
       const error = rejectionOf([...full, valid]);
       expect(error).toMatchObject({
-        code: ErrorCode.ValidationError,
+        reason: 'InvalidInput',
         validationErrors: { items: [expect.stringContaining(String(MAX_ITEMS_PER_BATCH))] },
       });
     });
@@ -338,7 +338,7 @@ describe('prepareItems', () => {
         valid,
         { ...valid, errorType: 'Nope', outcomes: [{ type: 'Nope', detailCount: -1 }] },
       ]);
-      expect(error).toMatchObject({ code: ErrorCode.ValidationError, details: null });
+      expect(error).toMatchObject({ reason: 'InvalidInput', details: null });
       expect(Object.keys(error.validationErrors ?? {}).sort()).toEqual([
         'items[0].displayName',
         'items[0].objectChangeType',
@@ -358,7 +358,7 @@ describe('prepareItems', () => {
     it('lists at most 20 problems and says how many more there are', () => {
       const items = Array.from({ length: 25 }, () => ({ objectChangeType: 'Nope' }));
       const error = rejectionOf(items);
-      expect(error.code).toBe(ErrorCode.ValidationError);
+      expect(error.reason).toBe('InvalidInput');
       expect(Object.keys(error.validationErrors ?? {})).toEqual(
         Array.from({ length: 20 }, (_, index) => `items[${index}].objectChangeType`),
       );

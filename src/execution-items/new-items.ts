@@ -1,4 +1,4 @@
-import { ApiError, type ValidationErrors } from '../common/api-error';
+import { ExecutionItemsError, type ValidationErrors } from './execution-items.error';
 import type { OutcomeNode } from './entities/execution-item.entity';
 import { formatOutcomeSummary } from './outcomes';
 import {
@@ -74,10 +74,10 @@ const MAX_REPORTED_PROBLEMS = 20;
 /** Rejects an empty batch, or one too large to write in one transaction. */
 export function checkBatchSize(items: readonly NewExecutionItem[]): void {
   if (!Array.isArray(items) || items.length === 0) {
-    throw ApiError.validation({ items: ['must be a non-empty array'] }, 'The batch is not valid.');
+    throw ExecutionItemsError.invalid({ items: ['must be a non-empty array'] }, 'The batch is not valid.');
   }
   if (items.length > MAX_ITEMS_PER_BATCH) {
-    throw ApiError.validation(
+    throw ExecutionItemsError.invalid(
       { items: [`must hold at most ${MAX_ITEMS_PER_BATCH} items; split the batch`] },
       'The batch is not valid.',
     );
@@ -240,9 +240,11 @@ class Problems {
   throwIfAny(message: string): void {
     if (this.count === 0) return;
     const omitted = this.count - MAX_REPORTED_PROBLEMS;
-    const error = ApiError.validation(this.errors, message);
-    throw omitted > 0
-      ? new ApiError(error.code, message, this.errors, `${omitted} more problems not listed.`)
-      : error;
+    throw new ExecutionItemsError(
+      'InvalidInput',
+      message,
+      this.errors,
+      omitted > 0 ? `${omitted} more problems not listed.` : null,
+    );
   }
 }

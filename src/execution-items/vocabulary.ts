@@ -1,6 +1,7 @@
 /**
- * The exact strings of the API contract (§2). The database stores them as PostgreSQL enum types
- * with the same labels, so a value outside these lists cannot be written by any client.
+ * The exact strings of the API contract (§2), each list with its union type, and the sort and
+ * export choices. The database stores the contract's vocabularies as PostgreSQL enum types with
+ * the same labels, so a value outside these lists cannot be written by any client.
  */
 
 export const OBJECT_CHANGE_TYPES = [
@@ -98,8 +99,9 @@ export const ACTIVITY_STATUSES = [
 export type ActivityStatus = (typeof ACTIVITY_STATUSES)[number];
 
 /** Statuses a run can end with: every status but `InProgress`. */
+export type FinalActivityStatus = Exclude<ActivityStatus, 'InProgress'>;
 export const FINAL_ACTIVITY_STATUSES = ACTIVITY_STATUSES.filter(
-  (status): status is Exclude<ActivityStatus, 'InProgress'> => status !== 'InProgress',
+  (status): status is FinalActivityStatus => status !== 'InProgress',
 );
 
 export const RUN_TYPES = [
@@ -110,6 +112,16 @@ export const RUN_TYPES = [
   'Export',
 ] as const;
 export type RunType = (typeof RUN_TYPES)[number];
+
+/** What a run's items can be sorted by; ties are broken by sequence. */
+export const SORT_KEYS = ['sequence', 'displayName', 'externalIdValue', 'objectType', 'errorType'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+
+export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (values as readonly string[]).includes(value);

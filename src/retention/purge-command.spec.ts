@@ -1,5 +1,5 @@
 import { parsePurgeCommand } from './purge-command';
-import { loadRetentionConfig } from './retention-config';
+import { loadRetentionConfig } from '../config/retention-config';
 
 describe('parsePurgeCommand', () => {
   const defaults = loadRetentionConfig({ RETENTION_DAYS: '45', RETENTION_BATCH_SIZE: '2000' });

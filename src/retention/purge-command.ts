@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { RetentionConfig } from './retention-config';
+import type { RetentionConfig } from '../config/retention-config';
 
 export const PURGE_USAGE = 'Usage: npm run purge -- [--older-than <days>] [--batch-size <n>]';
 

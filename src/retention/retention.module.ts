@@ -1,12 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import type { RetentionConfig } from './retention-config';
+import type { RetentionConfig } from '../config/retention-config';
 import { RETENTION_CONFIG, RetentionScheduler } from './retention.scheduler';
-import { RetentionService } from './retention.service';
 
 /**
- * Deletes old run history: `RetentionService.purge` (also behind `npm run purge`) and, when
- * enabled, a scheduled purge. Host-side: it uses the host's TypeORM connection.
+ * Deletes old run history on a schedule, when enabled, through the execution-items module's
+ * `ExecutionRunsService.purgeRuns` (also behind `npm run purge`). The module must be global in
+ * the host (`isGlobal: true`), or imported beside this one.
  */
 @Module({})
 export class RetentionModule {
@@ -14,8 +14,8 @@ export class RetentionModule {
     return {
       module: RetentionModule,
       imports: [ScheduleModule.forRoot()],
-      providers: [{ provide: RETENTION_CONFIG, useValue: config }, RetentionService, RetentionScheduler],
-      exports: [RetentionService],
+      providers: [{ provide: RETENTION_CONFIG, useValue: config }, RetentionScheduler],
+      exports: [RetentionScheduler],
     };
   }
 }

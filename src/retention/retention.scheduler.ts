@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { RetentionConfig } from './retention-config';
-import { RetentionService, type PurgeResult } from './retention.service';
+import type { RetentionConfig } from '../config/retention-config';
+import { ExecutionRunsService, type PurgeRunsResult } from '../execution-items';
 
 export const RETENTION_CONFIG = Symbol('RETENTION_CONFIG');
 
@@ -17,11 +17,11 @@ export const RETENTION_INTERVAL = 'retention-purge';
 export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Retention');
   private readonly shutdown = new AbortController();
-  private running: Promise<PurgeResult | null> | null = null;
+  private running: Promise<PurgeRunsResult | null> | null = null;
 
   constructor(
     @Inject(RETENTION_CONFIG) private readonly config: RetentionConfig,
-    private readonly retention: RetentionService,
+    private readonly runs: ExecutionRunsService,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -37,13 +37,13 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** One scheduled turn; null when skipped or failed (the failure is logged, the schedule goes on). */
-  runScheduledPurge(): Promise<PurgeResult | null> {
+  runScheduledPurge(): Promise<PurgeRunsResult | null> {
     if (this.running) {
       this.logger.warn('The previous purge is still running; skipping this turn');
       return Promise.resolve(null);
     }
-    const run = this.retention
-      .purge({
+    const run = this.runs
+      .purgeRuns({
         olderThanDays: this.config.days,
         batchSize: this.config.batchSize,
         signal: this.shutdown.signal,

@@ -8,7 +8,7 @@ import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
   OUTCOME_TYPES,
-  type ExecutionItemsService,
+  type ExecutionRunsService,
   type NewExecutionItem,
   type OutcomeInput,
 } from '../../src/execution-items';
@@ -89,7 +89,7 @@ export interface WrittenItem {
 
 /** Appends `inputs` to the run in batches; returns every item with its id and sequence. */
 export async function appendInBatches(
-  service: ExecutionItemsService,
+  runs: ExecutionRunsService,
   activityId: string,
   inputs: readonly NewExecutionItem[],
   batchSize = 1000,
@@ -97,7 +97,7 @@ export async function appendInBatches(
   const written: WrittenItem[] = [];
   for (let start = 0; start < inputs.length; start += batchSize) {
     const batch = inputs.slice(start, start + batchSize);
-    const result = await service.appendItems(activityId, batch);
+    const result = await runs.appendItems(activityId, batch);
     batch.forEach((input, index) =>
       written.push({ id: result.itemIds[index], sequence: result.firstSequence + index, input }),
     );

@@ -6,14 +6,17 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { loadAppConfig } from '../../src/config/app-config';
 import { IN_MEMORY, openDatabase, type OpenDatabase } from '../../src/database/database-server';
-import { ExecutionItemsService } from '../../src/execution-items';
+import { ExecutionItemsService, ExecutionRunsService } from '../../src/execution-items';
 import { TEST_SECRET } from './tokens';
 
 export interface TestApp {
   app: NestFastifyApplication;
   /** For supertest. */
   http: ReturnType<NestFastifyApplication['getHttpServer']>;
+  /** The module's reads. */
   service: ExecutionItemsService;
+  /** The module's writes. */
+  runs: ExecutionRunsService;
   dataSource: DataSource;
   /** `SIGTERM` closes as the service does on that signal (readiness first answers 503). */
   close(signal?: string): Promise<void>;
@@ -59,6 +62,7 @@ export async function createTestApp(
     app: running.app,
     http: running.app.getHttpServer(),
     service: running.app.get(ExecutionItemsService),
+    runs: running.app.get(ExecutionRunsService),
     dataSource: running.app.get(DataSource),
     close: async (signal?: string) => {
       await running.close(signal);

@@ -1,0 +1,105 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+export interface ExecutionItemsModuleOptions {
+  /** Page size when the client sends none, or one below 1. Default 25. */
+  defaultPageSize?: number;
+  /** Larger page sizes are clamped to this. Default 100. */
+  maxPageSize?: number;
+  /** The role a caller must hold for every route. Default `Administrator`. */
+  requiredRole?: string;
+  /**
+   * The token claim holding the caller's roles (a string or an array of strings). Default `role`.
+   * A name with dots (`realm_access.roles`) is read as a path when no claim has that exact name.
+   */
+  roleClaim?: string;
+  /**
+   * How appends write items: `copy` (COPY FROM STDIN, the fastest; PostgreSQL servers) or `insert`
+   * (one INSERT ... SELECT FROM unnest per batch; for PGlite behind pglite-socket, which does not
+   * carry COPY). Default `copy`.
+   */
+  appendMethod?: 'copy' | 'insert';
+  /**
+   * Whether the hot page statement is prepared (a named statement, planned once per connection).
+   * Default `true`; `false` for PGlite behind pglite-socket, whose protocol handling does not
+   * recover from an error in a named statement.
+   */
+  preparedStatements?: boolean;
+  /**
+   * The host's passport strategies that may authenticate a request to the module's routes, tried
+   * in this order; the first that succeeds gives the principal (`request.user`), whose roles
+   * `roleClaim` names. A request the host has already authenticated (`request.user` set by a
+   * global guard of its own) is not authenticated again. A strategy may also refuse a request
+   * outright with an `ApiError` (a 400 for conflicting credentials, a 401 with its own message),
+   * which the client receives as it is. With `http` on, the module refuses to start when one of
+   * them is not registered. Default `['jwt']`.
+   */
+  authStrategies?: string[];
+}
+
+/**
+ * Options given beside `useFactory` (or the options) because they decide what the module is
+ * made of, before any factory runs.
+ */
+export interface ExecutionItemsModuleExtras {
+  /**
+   * Mount the HTTP routes (`ActivitiesController`, under `api/v1/activities`). `false`: the
+   * services alone, for hosts that serve their own API or none. Default `true`.
+   */
+  http?: boolean;
+  /** Make the services injectable in every module of the host, not only in importers. Default `false`. */
+  isGlobal?: boolean;
+}
+
+export type ResolvedExecutionItemsOptions = Required<ExecutionItemsModuleOptions>;
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<ExecutionItemsModuleOptions>()
+    .setClassMethodName('forRoot')
+    .setExtras<ExecutionItemsModuleExtras>({ http: true, isGlobal: false }, (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+    }))
+    .build();
+
+/** Injection token of the options with every default filled in. */
+export const EXECUTION_ITEMS_OPTIONS = Symbol('EXECUTION_ITEMS_OPTIONS');
+
+export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedExecutionItemsOptions {
+  const resolved = {
+    defaultPageSize: options.defaultPageSize ?? 25,
+    maxPageSize: options.maxPageSize ?? 100,
+    requiredRole: options.requiredRole ?? 'Administrator',
+    roleClaim: options.roleClaim ?? 'role',
+    appendMethod: options.appendMethod ?? 'copy',
+    preparedStatements: options.preparedStatements ?? true,
+    authStrategies: [...(options.authStrategies ?? ['jwt'])],
+  };
+  const { defaultPageSize, maxPageSize } = resolved;
+  if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
+    throw new Error(`ExecutionItemsModule: maxPageSize must be a positive integer, got ${maxPageSize}`);
+  }
+  if (!Number.isSafeInteger(defaultPageSize) || defaultPageSize < 1 || defaultPageSize > maxPageSize) {
+    throw new Error(
+      `ExecutionItemsModule: defaultPageSize must be an integer from 1 to maxPageSize, got ${defaultPageSize}`,
+    );
+  }
+  if (resolved.appendMethod !== 'copy' && resolved.appendMethod !== 'insert') {
+    throw new Error(
+      `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
+    );
+  }
+  const { authStrategies } = resolved;
+  if (
+    authStrategies.length === 0 ||
+    authStrategies.some((name) => typeof name !== 'string' || !name) ||
+    new Set(authStrategies).size !== authStrategies.length
+  ) {
+    throw new Error(
+      `ExecutionItemsModule: authStrategies must be distinct passport strategy names, at least one, got ${JSON.stringify(authStrategies)}`,
+    );
+  }
+  if (!resolved.requiredRole || !resolved.roleClaim) {
+    throw new Error('ExecutionItemsModule: requiredRole and roleClaim must not be empty');
+  }
+  return resolved;
+}

@@ -1,0 +1,207 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsIn, IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
+import type { ExportItemsRequest, ListActivitiesRequest, ListItemsRequest } from '../execution-items.service';
+import { GUID_PATTERN } from '../guid';
+import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH } from '../item-query';
+import {
+  ACTIVITY_STATUSES,
+  ACTIVITY_TARGET_TYPES,
+  ERROR_TYPES,
+  EXPORT_FORMATS,
+  OBJECT_CHANGE_TYPES,
+  OUTCOME_TYPES,
+  SORT_DIRECTIONS,
+  SORT_KEYS,
+  type ActivityStatus,
+  type ActivityTargetType,
+  type ErrorType,
+  type ExportFormat,
+  type ObjectChangeType,
+  type OutcomeType,
+  type SortDirection,
+  type SortKey,
+} from '../vocabulary';
+import { toBoolean, toList, toStrictInteger } from './query-parameters';
+
+const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
+
+/** OpenAPI: a GUID path parameter. */
+const GUID_SCHEMA = { pattern: GUID_PATTERN.source, example: '7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60' };
+
+/** OpenAPI: a list parameter, repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */
+function listDoc(description: string, values?: readonly string[]) {
+  return {
+    description: `${description} Repeated or comma-separated; any of them matches.`,
+    type: String,
+    isArray: true,
+    ...(values ? { enum: [...values] } : {}),
+  };
+}
+
+export class ActivityIdParams {
+  @ApiProperty({ ...GUID_SCHEMA, description: 'The activity.' })
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  id: string;
+}
+
+export class ItemIdParams extends ActivityIdParams {
+  @ApiProperty({ ...GUID_SCHEMA, example: '01a21ec8-48fe-754b-bf45-9ce5fc3554a3', description: 'The item.' })
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  itemId: string;
+}
+
+/** An optional plain decimal integer (see `toStrictInteger`). */
+function IntegerParameter(): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    Transform(toStrictInteger),
+    IsInt({ message: 'must be an integer' }),
+  ) as PropertyDecorator;
+}
+
+/**
+ * An optional list: repeated, comma-separated, or both. Its values are checked by the service
+ * (`parseItemQuery`), which other modules call too: the field's type is what the service
+ * accepts, and anything else reaches it only to be refused with the same messages.
+ */
+function ListParameter(): PropertyDecorator {
+  return applyDecorators(IsOptional(), Transform(toList)) as PropertyDecorator;
+}
+
+/** An optional parameter that may appear once; its value is checked by the service. */
+function SingleParameter(): PropertyDecorator {
+  return applyDecorators(IsOptional(), NotRepeated()) as PropertyDecorator;
+}
+
+/** A query parameter given once: the parser makes a repeated one an array. */
+function NotRepeated(): PropertyDecorator {
+  return ValidateBy({
+    name: 'notRepeated',
+    validator: { validate: (value) => !Array.isArray(value), defaultMessage: () => 'must appear once' },
+  });
+}
+
+/** For routes without query parameters: any parameter is unknown, so a 400. */
+export class NoQuery {}
+
+export class PageQuery {
+  /** 1-based; below 1 is treated as 1. */
+  @ApiPropertyOptional({ type: 'integer', default: 1, description: '1-based; below 1 is treated as 1.' })
+  @IntegerParameter()
+  page?: number;
+
+  /** Default 25, at most 100; below 1 is treated as the default. */
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 25,
+    description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
+  })
+  @IntegerParameter()
+  pageSize?: number;
+}
+
+/** Which items, and in which order: the list's and the export's common parameters. */
+export class ItemQueryParameters {
+  @ApiPropertyOptional(listDoc('Items with one of these error types.', ERROR_TYPES))
+  @ListParameter()
+  errorType?: ErrorType[];
+
+  @ApiPropertyOptional(listDoc('Items with one of these change types.', OBJECT_CHANGE_TYPES))
+  @ListParameter()
+  objectChangeType?: ObjectChangeType[];
+
+  @ApiPropertyOptional({
+    ...listDoc(
+      `Items of these object types (exact, case-sensitive names of 1 to ${MAX_OBJECT_TYPE_LENGTH} characters).`,
+    ),
+    example: ['user'],
+  })
+  @ListParameter()
+  objectType?: string[];
+
+  @ApiPropertyOptional(
+    listDoc('Items whose outcome tree holds one of these types, at any depth.', OUTCOME_TYPES),
+  )
+  @ListParameter()
+  outcomeType?: OutcomeType[];
+
+  /** `true` or `false`. */
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only items with (or without) an error.' })
+  @SingleParameter()
+  @Transform(toBoolean)
+  hasError?: boolean;
+
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_SEARCH_LENGTH,
+    description:
+      'A case-insensitive substring of `displayName` or `externalIdValue`; `%`, `_` and `\\` match themselves. No control characters.',
+  })
+  @SingleParameter()
+  search?: string;
+
+  @ApiPropertyOptional({
+    enum: [...SORT_KEYS],
+    default: 'sequence',
+    description: 'Ties are broken by sequence.',
+  })
+  @SingleParameter()
+  sortBy?: SortKey;
+
+  @ApiPropertyOptional({ enum: [...SORT_DIRECTIONS], default: 'asc' })
+  @SingleParameter()
+  sortDirection?: SortDirection;
+}
+
+export class ItemsQuery extends ItemQueryParameters implements ListItemsRequest {
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    description: '1-based; below 1 is treated as 1. Not with `cursor`.',
+  })
+  @IntegerParameter()
+  page?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 25,
+    description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
+  })
+  @IntegerParameter()
+  pageSize?: number;
+
+  /** The `nextCursor` of a previous page. */
+  @ApiPropertyOptional({
+    description:
+      'The `nextCursor` of a previous page. It carries its query: other parameters may be repeated with it but must be the same.',
+  })
+  @SingleParameter()
+  cursor?: string;
+}
+
+export class ExportQuery extends ItemQueryParameters implements ExportItemsRequest {
+  /** `csv` (default) or `ndjson`. */
+  @ApiPropertyOptional({ enum: [...EXPORT_FORMATS], default: 'csv' })
+  @SingleParameter()
+  format?: ExportFormat;
+}
+
+export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequest {
+  /** One or more target types, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Activities of these target types.', ACTIVITY_TARGET_TYPES))
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(ACTIVITY_TARGET_TYPES.length, { message: 'lists too many values' })
+  @IsIn(ACTIVITY_TARGET_TYPES, { each: true, message: `must be one of ${ACTIVITY_TARGET_TYPES.join(', ')}` })
+  targetType?: ActivityTargetType[];
+
+  /** One or more statuses, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Activities with these statuses.', ACTIVITY_STATUSES))
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(ACTIVITY_STATUSES.length, { message: 'lists too many values' })
+  @IsIn(ACTIVITY_STATUSES, { each: true, message: `must be one of ${ACTIVITY_STATUSES.join(', ')}` })
+  status?: ActivityStatus[];
+}

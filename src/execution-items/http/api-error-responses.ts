@@ -1,0 +1,73 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ErrorEnvelope } from '../responses/error-envelope.response';
+import { ErrorCode, statusForCode } from './api-error';
+
+const WHEN: Record<ErrorCode, string> = {
+  [ErrorCode.ValidationError]:
+    '`VALIDATION_ERROR`: a path or query parameter is not valid; `validationErrors` names each one',
+  [ErrorCode.BadRequest]:
+    '`BAD_REQUEST`: the request cannot be served as asked (e.g. the activity is not a run profile)',
+  [ErrorCode.Unauthorised]: '`UNAUTHORISED`: no valid credentials',
+  [ErrorCode.Forbidden]: '`FORBIDDEN`: the principal lacks the required role',
+  [ErrorCode.NotFound]: '`NOT_FOUND`: no such resource',
+  [ErrorCode.TooManyRequests]: '`TOO_MANY_REQUESTS`: over the rate limit',
+  [ErrorCode.InternalError]: '`INTERNAL_ERROR`: a defect, logged on the server; nothing is leaked',
+  [ErrorCode.ServiceUnavailable]: '`SERVICE_UNAVAILABLE`: the database cannot be reached or timed out',
+};
+
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+};
+const HEADERS: Partial<Record<number, Record<string, { description: string; schema: object }>>> = {
+  401: { 'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } } },
+  429: RETRY_AFTER,
+  503: RETRY_AFTER,
+};
+
+/** What any authenticated route of the API can answer besides its own codes. */
+const COMMON_CODES = [
+  ErrorCode.ValidationError,
+  ErrorCode.Unauthorised,
+  ErrorCode.Forbidden,
+  ErrorCode.TooManyRequests,
+  ErrorCode.InternalError,
+  ErrorCode.ServiceUnavailable,
+];
+
+/**
+ * Documents the error responses of a route: for each status, the envelope with `code` limited to
+ * the codes the route can answer with that status. `extraCodes` adds the route's own (e.g.
+ * `NOT_FOUND`) to the ones every route has.
+ */
+export function ApiErrorResponses(...extraCodes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  const codes = [...new Set([...COMMON_CODES, ...extraCodes])];
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of Object.values(ErrorCode).filter((code) => codes.includes(code))) {
+    const status = statusForCode(code);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return applyDecorators(
+    ApiExtraModels(ErrorEnvelope),
+    ...[...byStatus].map(([status, statusCodes]) =>
+      ApiResponse({
+        status,
+        description: statusCodes.map((code) => WHEN[code]).join('; ') + '.',
+        headers: HEADERS[status],
+        content: {
+          'application/json': {
+            schema: {
+              allOf: [
+                { $ref: getSchemaPath(ErrorEnvelope) },
+                { type: 'object', properties: { code: { type: 'string', enum: statusCodes } } },
+              ],
+            },
+          },
+        },
+      }),
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ErrorCode, type ApiError } from '../http/api-error';
+
+@ApiSchema({ name: 'ErrorEnvelope', description: 'The body of every non-2xx response under `/api`.' })
+export class ErrorEnvelope {
+  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
+  code!: ErrorCode;
+
+  @ApiProperty()
+  message!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  details!: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    description: 'For `VALIDATION_ERROR`: the messages for each parameter.',
+    example: { pageSize: ['must be an integer'] },
+  })
+  validationErrors!: Record<string, string[]> | null;
+
+  @ApiProperty({ format: 'date-time' })
+  timestamp!: string;
+}
+
+/**
+ * The body of every non-2xx answer under `/api`: the exception filter's, and the host's for
+ * errors its HTTP server raises before a request reaches Nest.
+ */
+export function errorEnvelope(error: ApiError): ErrorEnvelope {
+  return {
+    code: error.code,
+    message: error.message,
+    details: error.details,
+    validationErrors: error.validationErrors,
+    timestamp: new Date().toISOString(),
+  };
+}
