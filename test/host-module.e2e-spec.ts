@@ -1,4 +1,4 @@
-import { Injectable, type INestApplication } from '@nestjs/common';
+import { Injectable, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
@@ -7,7 +7,7 @@ import { AuthModule } from '../src/auth/auth.module';
 import { loadAppConfig } from '../src/config/app-config';
 import { appendMethodFor, type OpenDatabase } from '../src/database/database-server';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
-import { ExecutionItemsModule, ExecutionRunsService } from '../src/execution-items';
+import { ExecutionItemsModule, ExecutionItemsService, ExecutionRunsService } from '../src/execution-items';
 import { openTestDatabase } from './support/test-app';
 import { TEST_SECRET, bearer, token } from './support/tokens';
 
@@ -145,5 +145,69 @@ describe('ExecutionItemsModule in a host application', () => {
       change_type_counts: { Add: 5 },
       object_type_counts: { user: 5 },
     });
+  });
+});
+
+describe('ExecutionItemsModule options that decide what it is made of', () => {
+  let database: OpenDatabase;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  async function hostWith(module: DynamicModule): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }), module],
+    }).compile();
+    return moduleRef.createNestApplication({ logger: false });
+  }
+
+  it('http: false mounts no routes and needs no passport strategy, and the services still answer', async () => {
+    const app = await hostWith(
+      ExecutionItemsModule.forRoot({
+        http: false,
+        authStrategies: ['not-registered-anywhere'],
+        appendMethod: appendMethodFor(database),
+        preparedStatements: database.kind === 'server',
+      }),
+    );
+    try {
+      await app.init();
+      const run = await app.get(ExecutionRunsService).startRun({
+        connectedSystemName: 'HR',
+        runProfileName: 'Delta Import',
+        runType: 'DeltaImport',
+      });
+      await request(app.getHttpServer()).get(`/api/v1/activities/${run.id}/items`).expect(404);
+      await expect(app.get(ExecutionItemsService).listItems(run.id)).resolves.toMatchObject({
+        totalCount: 0,
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with routes, refuses to start when a strategy they authenticate with is not registered, naming it', async () => {
+    // `jwt` is registered (by the host above: passport keeps strategies for the process).
+    const app = await hostWith(
+      ExecutionItemsModule.forRootAsync({
+        useFactory: () => ({ authStrategies: ['jwt', 'host-sso'] }),
+      }),
+    );
+    try {
+      await expect(app.init()).rejects.toThrow(
+        new Error(
+          'ExecutionItemsModule: no passport strategy named "host-sso" is registered. Register one in the host ' +
+            "(a provider extending PassportStrategy(Strategy, name)), set the module's authStrategies to the host's " +
+            'strategies, or pass http: false to mount no routes.',
+        ),
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

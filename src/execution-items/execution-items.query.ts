@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { DataSource, In, type FindOptionsWhere } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Activity } from './entities/activity.entity';
-import type { OutcomeNode } from './entities/execution-item.entity';
+import type { ExecutionItemDetailRow, ExecutionItemRow } from './entities/execution-item.entity';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
 import { isUnfiltered, type ItemQuery } from './item-query';
 import {
@@ -18,18 +18,7 @@ import {
 } from './item-sql';
 import type { PagePosition } from './paging';
 import { countedMatches, counterGuards } from './run-counters';
-import type { ActivityStatus, ActivityTargetType, ErrorType, ObjectChangeType } from './vocabulary';
-
-/** The list columns of an item, as PostgreSQL returns them. */
-export interface ExecutionItemRow {
-  id: string;
-  external_id_value: string | null;
-  display_name: string | null;
-  object_type: string | null;
-  object_change_type: ObjectChangeType;
-  error_type: ErrorType | null;
-  outcome_summary: string | null;
-}
+import type { ActivityStatus, ActivityTargetType } from './vocabulary';
 
 /** A run's page of items and its item count, read in one statement (one snapshot). */
 export interface ItemPage {
@@ -44,14 +33,6 @@ export interface QueryPage {
   matchCount: number;
   /** Up to `limit + 1` rows: one more than the page tells whether another page follows. */
   rows: Array<ExecutionItemRow & { sequence: number; keys: KeyValue[] }>;
-}
-
-/** One item with everything stored about it. */
-export interface ExecutionItemDetailRow extends ExecutionItemRow {
-  sequence: number;
-  error_message: string | null;
-  error_stack_trace: string | null;
-  outcomes: OutcomeNode[];
 }
 
 const LIST_COLUMNS = `i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,

@@ -36,7 +36,7 @@ export {
   OutcomeNodeResponse,
 } from './responses/execution-item.response';
 export { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
-export { ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
+export { ErrorCode, ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
 
 // Errors: the module's, by reason; and the HTTP answers with the contract's codes.
 export {
@@ -45,7 +45,7 @@ export {
   type ExecutionItemsErrorReason,
   type ValidationErrors,
 } from './execution-items.error';
-export { ApiError, ErrorCode, codeForReason, statusForCode } from './http/api-error';
+export { ApiError, codeForReason, statusForCode } from './http/api-error';
 export { ApiExceptionFilter } from './http/api-exception.filter';
 export { JWT_STRATEGY } from './http/authenticated.guard';
 

@@ -8,34 +8,34 @@ import { Column, Entity, PrimaryColumn, Unique } from 'typeorm';
 @Unique('api_keys_key_hash_key', ['keyHash'])
 export class ApiKey {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'api_keys_pkey' })
-  id: string;
+  id!: string;
 
   /** What the key is for, e.g. `nightly-export`. */
   @Column({ type: 'text' })
-  name: string;
+  name!: string;
 
   /** SHA-256 of the whole key, lower-case hex. */
   @Column({ name: 'key_hash', type: 'text' })
-  keyHash: string;
+  keyHash!: string;
 
   /** The key's first 12 characters (`eik_` and 8 more), to tell keys apart in lists. */
   @Column({ type: 'text' })
-  prefix: string;
+  prefix!: string;
 
   /** The roles a request with this key holds. */
   @Column({ type: 'text', array: true })
-  roles: string[];
+  roles!: string[];
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
-  created: Date;
+  created!: Date;
 
   /** No longer accepted from this time on; null for a key that does not expire. */
   @Column({ type: 'timestamptz', nullable: true })
-  expires: Date | null;
+  expires!: Date | null;
 
   /** When the key was revoked (disabled for good); null while it is usable. */
   @Column({ type: 'timestamptz', nullable: true })
-  revoked: Date | null;
+  revoked!: Date | null;
 }
 
 export const API_KEYS_ENTITIES = [ApiKey];

@@ -20,13 +20,13 @@ export type CountsByKey = Record<string, number>;
 @Index('activities_created_idx', ['created', 'id'])
 export class Activity {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'activities_pkey' })
-  id: string;
+  id!: string;
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
-  created: Date;
+  created!: Date;
 
   @Column({ type: 'timestamptz', nullable: true })
-  completed: Date | null;
+  completed!: Date | null;
 
   @Column({
     name: 'target_type',
@@ -34,38 +34,38 @@ export class Activity {
     enum: ACTIVITY_TARGET_TYPES,
     enumName: 'activity_target_type',
   })
-  targetType: ActivityTargetType;
+  targetType!: ActivityTargetType;
 
   /** For a run profile: the run profile's name. */
   @Column({ name: 'target_name', type: 'text', nullable: true })
-  targetName: string | null;
+  targetName!: string | null;
 
   /** For a run profile: the connected system's name. */
   @Column({ name: 'target_context', type: 'text', nullable: true })
-  targetContext: string | null;
+  targetContext!: string | null;
 
   @Column({ name: 'run_type', type: 'enum', enum: RUN_TYPES, enumName: 'run_type', nullable: true })
-  runType: RunType | null;
+  runType!: RunType | null;
 
   @Column({ type: 'enum', enum: ACTIVITY_STATUSES, enumName: 'activity_status', default: 'InProgress' })
-  status: ActivityStatus;
+  status!: ActivityStatus;
 
   /** Number of execution items; also the highest item sequence number. */
   @Column({ name: 'item_count', type: 'integer', default: 0 })
-  itemCount: number;
+  itemCount!: number;
 
   @Column({ name: 'error_item_count', type: 'integer', default: 0 })
-  errorItemCount: number;
+  errorItemCount!: number;
 
   @Column({ name: 'change_type_counts', type: 'jsonb', default: () => "'{}'" })
-  changeTypeCounts: CountsByKey;
+  changeTypeCounts!: CountsByKey;
 
   @Column({ name: 'error_type_counts', type: 'jsonb', default: () => "'{}'" })
-  errorTypeCounts: CountsByKey;
+  errorTypeCounts!: CountsByKey;
 
   @Column({ name: 'object_type_counts', type: 'jsonb', default: () => "'{}'" })
-  objectTypeCounts: CountsByKey;
+  objectTypeCounts!: CountsByKey;
 
   @Column({ name: 'outcome_type_counts', type: 'jsonb', default: () => "'{}'" })
-  outcomeTypeCounts: CountsByKey;
+  outcomeTypeCounts!: CountsByKey;
 }

@@ -8,10 +8,10 @@ import { Activity } from './activity.entity';
 @Entity({ name: 'append_batches' })
 export class AppendBatch {
   @PrimaryColumn({ name: 'activity_id', type: 'uuid', primaryKeyConstraintName: 'append_batches_pkey' })
-  activityId: string;
+  activityId!: string;
 
   @PrimaryColumn({ name: 'batch_id', type: 'text', primaryKeyConstraintName: 'append_batches_pkey' })
-  batchId: string;
+  batchId!: string;
 
   @ManyToOne(() => Activity, { onDelete: 'CASCADE', nullable: false })
   @JoinColumn({ name: 'activity_id', foreignKeyConstraintName: 'append_batches_activity_id_fkey' })
@@ -19,15 +19,15 @@ export class AppendBatch {
 
   /** Sequence of the batch's first item; its items are `first_sequence .. + item_count - 1`. */
   @Column({ name: 'first_sequence', type: 'integer' })
-  firstSequence: number;
+  firstSequence!: number;
 
   @Column({ name: 'item_count', type: 'integer' })
-  itemCount: number;
+  itemCount!: number;
 
   /** SHA-256 of the batch's items as sent, to tell a retry from a different batch reusing the id. */
   @Column({ name: 'content_hash', type: 'text' })
-  contentHash: string;
+  contentHash!: string;
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
-  created: Date;
+  created!: Date;
 }

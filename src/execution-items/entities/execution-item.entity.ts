@@ -43,17 +43,17 @@ export interface OutcomeNode {
 @Index('execution_items_search_idx', { synchronize: false })
 export class ExecutionItem {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'execution_items_pkey' })
-  id: string;
+  id!: string;
 
   @Column({ name: 'activity_id', type: 'uuid' })
-  activityId: string;
+  activityId!: string;
 
   @ManyToOne(() => Activity, { onDelete: 'CASCADE', nullable: false })
   @JoinColumn({ name: 'activity_id', foreignKeyConstraintName: 'execution_items_activity_id_fkey' })
   activity?: Activity;
 
   @Column({ type: 'integer' })
-  sequence: number;
+  sequence!: number;
 
   @Column({
     name: 'object_change_type',
@@ -61,33 +61,52 @@ export class ExecutionItem {
     enum: OBJECT_CHANGE_TYPES,
     enumName: 'object_change_type',
   })
-  objectChangeType: ObjectChangeType;
+  objectChangeType!: ObjectChangeType;
 
   @Column({ name: 'error_type', type: 'enum', enum: ERROR_TYPES, enumName: 'error_type', nullable: true })
-  errorType: ErrorType | null;
+  errorType!: ErrorType | null;
 
   @Column({ name: 'external_id_value', type: 'text', nullable: true })
-  externalIdValue: string | null;
+  externalIdValue!: string | null;
 
   @Column({ name: 'display_name', type: 'text', nullable: true })
-  displayName: string | null;
+  displayName!: string | null;
 
   @Column({ name: 'object_type', type: 'text', nullable: true })
-  objectType: string | null;
+  objectType!: string | null;
 
   @Column({ name: 'outcome_summary', type: 'text', nullable: true })
-  outcomeSummary: string | null;
+  outcomeSummary!: string | null;
 
   @Column({ name: 'error_message', type: 'text', nullable: true })
-  errorMessage: string | null;
+  errorMessage!: string | null;
 
   @Column({ name: 'error_stack_trace', type: 'text', nullable: true })
-  errorStackTrace: string | null;
+  errorStackTrace!: string | null;
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
-  outcomes: OutcomeNode[];
+  outcomes!: OutcomeNode[];
 
   /** The distinct outcome types anywhere in `outcomes`, for the outcomeType filter. */
   @Column({ name: 'outcome_types', type: 'text', array: true, default: () => "'{}'" })
-  outcomeTypes: OutcomeType[];
+  outcomeTypes!: OutcomeType[];
+}
+
+/** The list columns of an item, as PostgreSQL returns them to the module's own SQL. */
+export interface ExecutionItemRow {
+  id: string;
+  external_id_value: string | null;
+  display_name: string | null;
+  object_type: string | null;
+  object_change_type: ObjectChangeType;
+  error_type: ErrorType | null;
+  outcome_summary: string | null;
+}
+
+/** One item with everything stored about it. */
+export interface ExecutionItemDetailRow extends ExecutionItemRow {
+  sequence: number;
+  error_message: string | null;
+  error_stack_trace: string | null;
+  outcomes: OutcomeNode[];
 }

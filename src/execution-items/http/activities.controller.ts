@@ -22,7 +22,7 @@ import {
   ListActivitiesQuery,
   NoQuery,
 } from './activities.requests';
-import { ErrorCode } from './api-error';
+import { ErrorCode } from '../responses/error-envelope.response';
 import { ApiErrorResponses } from './api-error-responses';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { AuthenticatedGuard } from './authenticated.guard';

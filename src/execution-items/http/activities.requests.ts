@@ -43,13 +43,13 @@ function listDoc(description: string, values?: readonly string[]) {
 export class ActivityIdParams {
   @ApiProperty({ ...GUID_SCHEMA, description: 'The activity.' })
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
-  id: string;
+  id!: string;
 }
 
 export class ItemIdParams extends ActivityIdParams {
   @ApiProperty({ ...GUID_SCHEMA, example: '01a21ec8-48fe-754b-bf45-9ce5fc3554a3', description: 'The item.' })
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
-  itemId: string;
+  itemId!: string;
 }
 
 /** An optional plain decimal integer (see `toStrictInteger`). */

@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ErrorEnvelope } from '../responses/error-envelope.response';
-import { ErrorCode, statusForCode } from './api-error';
+import { statusForCode } from './api-error';
+import { ErrorCode } from '../responses/error-envelope.response';
 
 const WHEN: Record<ErrorCode, string> = {
   [ErrorCode.ValidationError]:

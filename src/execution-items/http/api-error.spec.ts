@@ -1,6 +1,7 @@
 import { EXECUTION_ITEMS_ERROR_REASONS, ExecutionItemsError } from '../execution-items.error';
 import { errorEnvelope } from '../responses/error-envelope.response';
-import { ApiError, ErrorCode, codeForReason, statusForCode } from './api-error';
+import { ApiError, codeForReason, statusForCode } from './api-error';
+import { ErrorCode } from '../responses/error-envelope.response';
 
 /** The statuses of the contract (§4). */
 const CONTRACT_STATUS: Record<string, number> = {

@@ -3,18 +3,7 @@ import {
   type ExecutionItemsErrorReason,
   type ValidationErrors,
 } from '../execution-items.error';
-
-/** The error codes of the contract (§4); each has exactly one HTTP status. */
-export enum ErrorCode {
-  ValidationError = 'VALIDATION_ERROR',
-  BadRequest = 'BAD_REQUEST',
-  Unauthorised = 'UNAUTHORISED',
-  Forbidden = 'FORBIDDEN',
-  NotFound = 'NOT_FOUND',
-  TooManyRequests = 'TOO_MANY_REQUESTS',
-  InternalError = 'INTERNAL_ERROR',
-  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
-}
+import { ErrorCode } from '../responses/error-envelope.response';
 
 /**
  * An answer refused over HTTP before any call to the module: credentials (401), roles (403), the

@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionItemsError } from '../execution-items.error';
 import { errorEnvelope } from '../responses/error-envelope.response';
-import { ApiError, ErrorCode, statusForCode } from './api-error';
+import { ApiError, statusForCode } from './api-error';
+import { ErrorCode } from '../responses/error-envelope.response';
 import { isDatabaseUnavailable } from './database-errors';
 
 /** Seconds a client should wait before retrying a 503. */

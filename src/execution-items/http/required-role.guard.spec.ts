@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { resolveOptions } from '../execution-items.options';
-import { ApiError, ErrorCode } from './api-error';
+import { ApiError } from './api-error';
+import { ErrorCode } from '../responses/error-envelope.response';
 import { RequiredRoleGuard, rolesOf } from './required-role.guard';
 
 describe('rolesOf', () => {

@@ -1,5 +1,16 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { ErrorCode, type ApiError } from '../http/api-error';
+
+/** The error codes of the contract (§4); each has exactly one HTTP status. */
+export enum ErrorCode {
+  ValidationError = 'VALIDATION_ERROR',
+  BadRequest = 'BAD_REQUEST',
+  Unauthorised = 'UNAUTHORISED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
+  InternalError = 'INTERNAL_ERROR',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+}
 
 @ApiSchema({ name: 'ErrorEnvelope', description: 'The body of every non-2xx response under `/api`.' })
 export class ErrorEnvelope {
@@ -29,7 +40,7 @@ export class ErrorEnvelope {
  * The body of every non-2xx answer under `/api`: the exception filter's, and the host's for
  * errors its HTTP server raises before a request reaches Nest.
  */
-export function errorEnvelope(error: ApiError): ErrorEnvelope {
+export function errorEnvelope(error: Omit<ErrorEnvelope, 'timestamp'>): ErrorEnvelope {
   return {
     code: error.code,
     message: error.message,

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import type { OutcomeNode } from '../entities/execution-item.entity';
-import type { ExecutionItemDetailRow, ExecutionItemRow } from '../execution-items.query';
+import type {
+  ExecutionItemDetailRow,
+  ExecutionItemRow,
+  OutcomeNode,
+} from '../entities/execution-item.entity';
 import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
