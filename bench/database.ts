@@ -1,6 +1,6 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildTypeOrmOptions } from '../src/database/typeorm-options';
+import { executionItemsServices, withCliContext } from '../src/cli/cli-context';
 
 const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const BENCH_DATABASE = 'ei_bench';
@@ -11,19 +11,21 @@ export interface BenchDatabase {
   fresh: boolean;
 }
 
-export async function connect(url: string, applicationName = 'ei-bench'): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: applicationName });
-  await client.connect();
-  return client;
-}
-
 export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connect(url);
+  const client = new Client({ connectionString: url, application_name: 'ei-bench' });
+  await client.connect();
   try {
     return await work(client);
   } finally {
     await client.end();
   }
+}
+
+/** `url` with another database name. */
+export function databaseUrl(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
 }
 
 /** `BENCH_DATABASE_URL` when set; otherwise `ei_bench` on the local server, dropped and created. */
@@ -34,20 +36,20 @@ export async function prepareDatabase(): Promise<BenchDatabase> {
     await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   });
-  const url = new URL(DEFAULT_SERVER_URL);
-  url.pathname = `/${BENCH_DATABASE}`;
-  return { url: url.toString(), fresh: true };
+  return { url: databaseUrl(DEFAULT_SERVER_URL, BENCH_DATABASE), fresh: true };
 }
 
-/** The service's migrations, through the same TypeORM options the service builds. */
-export async function runMigrations(url: string): Promise<void> {
-  const dataSource = new DataSource(buildTypeOrmOptions({ url, poolSize: 2 }));
-  await dataSource.initialize();
-  try {
-    await dataSource.runMigrations();
-  } finally {
-    await dataSource.destroy();
-  }
+/**
+ * The execution-items services on `url`, through the command-line tools' one bootstrap
+ * (`withCliContext`: the service's migrations, a Nest application context, everything closed after).
+ */
+export function withServices<T>(
+  url: string,
+  work: (app: INestApplicationContext) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
+  Object.assign(process.env, { ...env, DATABASE_URL: url });
+  return withCliContext(executionItemsServices, work);
 }
 
 export async function vacuumAnalyze(url: string): Promise<void> {
@@ -118,8 +120,8 @@ export async function ginPendingLists(url: string): Promise<GinPending[]> {
   return withClient(url, async (client) => {
     const installed = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
     if (installed.rowCount === 0) return [];
-    const { rows } = await client.query<{ name: string; pending_pages: number; pending_tuples: string }>(
-      `SELECT c.relname AS name, g.pending_pages, g.pending_tuples
+    const { rows } = await client.query<GinPending>(
+      `SELECT c.relname AS name, g.pending_pages AS "pendingPages", g.pending_tuples::float8 AS "pendingTuples"
          FROM pg_index i
          JOIN pg_class c ON c.oid = i.indexrelid
          JOIN pg_am am ON am.oid = c.relam AND am.amname = 'gin'
@@ -127,11 +129,7 @@ export async function ginPendingLists(url: string): Promise<GinPending[]> {
         WHERE i.indrelid = 'execution_items'::regclass
         ORDER BY c.relname`,
     );
-    return rows.map((row) => ({
-      name: row.name,
-      pendingPages: row.pending_pages,
-      pendingTuples: Number(row.pending_tuples),
-    }));
+    return rows;
   });
 }
 
@@ -155,42 +153,17 @@ export async function itemIndexStats(url: string, fresh: boolean): Promise<Index
   if (!fresh) return [];
   return withClient(url, async (client) => {
     await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
-    const { rows: indexes } = await client.query<{
-      oid: number;
-      name: string;
-      method: string;
-      size: string;
-      entries: string;
-    }>(
-      `SELECT s.indexrelid::int AS oid, s.indexrelname AS name, am.amname AS method,
-              pg_size_pretty(pg_relation_size(s.indexrelid)) AS size, c.reltuples::bigint AS entries
+    const { rows } = await client.query<IndexStats>(
+      `SELECT s.indexrelname AS name, am.amname AS method, pg_size_pretty(pg_relation_size(s.indexrelid)) AS size,
+              b.leaf_pages::float8 AS "leafPages", b.avg_leaf_density AS "avgLeafDensity",
+              c.reltuples / nullif(b.leaf_pages, 0) AS "entriesPerLeaf"
          FROM pg_stat_user_indexes s
          JOIN pg_class c ON c.oid = s.indexrelid
          JOIN pg_am am ON am.oid = c.relam
+         LEFT JOIN LATERAL pgstatindex(CASE WHEN am.amname = 'btree' THEN s.indexrelid::regclass END) b ON true
         WHERE s.relname = 'execution_items'
         ORDER BY s.indexrelname`,
     );
-    const stats: IndexStats[] = [];
-    for (const index of indexes) {
-      const { name, method, size } = index;
-      if (method !== 'btree') {
-        stats.push({ name, method, size, leafPages: null, avgLeafDensity: null, entriesPerLeaf: null });
-        continue;
-      }
-      const { rows } = await client.query<{ leaf_pages: string; density: number }>(
-        'SELECT leaf_pages, avg_leaf_density AS density FROM pgstatindex($1::oid::regclass)',
-        [index.oid],
-      );
-      const leafPages = Number(rows[0].leaf_pages);
-      stats.push({
-        name,
-        method,
-        size,
-        leafPages,
-        avgLeafDensity: rows[0].density,
-        entriesPerLeaf: Number(index.entries) / Math.max(1, leafPages),
-      });
-    }
-    return stats;
+    return rows;
   });
 }

@@ -43,9 +43,10 @@ export function startChild(name: string, command: string, args: string[], option
   return handle;
 }
 
-/** Node running a TypeScript file of this folder, compiled on the fly like `ts-node --transpile-only`. */
-export function nodeTypeScriptArgs(file: string, nodeFlags: string[] = []): string[] {
-  return [...nodeFlags, '-r', 'ts-node/register/transpile-only', resolve(__dirname, file)];
+/** Only what a child needs from this environment, and `extra`. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { PATH, HOME, LANG, TZ } = process.env;
+  return { PATH, HOME, LANG, TZ, ...extra };
 }
 
 /** Stops a child: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
@@ -77,12 +78,7 @@ export function installCleanupHandlers(): void {
 }
 
 /** Runs a child to completion and returns its stdout; rejects on a non-zero exit. */
-export async function runToCompletion(
-  name: string,
-  command: string,
-  args: string[],
-  options: SpawnOptions = {},
-) {
+export async function runToCompletion(name: string, command: string, args: string[], options: SpawnOptions = {}) {
   const child = startChild(name, command, args, options);
   let stdout = '';
   child.process.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -120,9 +116,7 @@ export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000)
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null) {
-      throw new Error(
-        `${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`,
-      );
+      throw new Error(`${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`);
     }
     if (await answersHttp(url)) return;
     await sleep(250);
@@ -130,21 +124,20 @@ export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000)
   throw new Error(`${child.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${child.output()}`);
 }
 
-function statusKilobytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) * 1024;
 }
 
 /** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
 export function residentSetBytes(pid: number): number {
-  return statusKilobytes(pid, 'VmRSS');
+  return statusBytes(pid, 'VmRSS');
 }
 
 /** The largest resident set size since start or since `resetPeakResidentSet` (VmHWM), in bytes. */
 export function peakResidentSetBytes(pid: number): number {
-  return statusKilobytes(pid, 'VmHWM');
+  return statusBytes(pid, 'VmHWM');
 }
 
 /**
@@ -161,15 +154,9 @@ export function resetPeakResidentSet(pid: number): boolean {
 }
 
 function cpuTimes(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]
-    .trim()
-    .split(/\s+/)
-    .slice(1, 9)
-    .map(Number);
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
-  const idle = fields[3] + fields[4];
-  return { busy: total - idle, total };
+  return { busy: total - fields[3] - fields[4], total };
 }
 
 /** Share of all cores busy over `ms`, in percent: taken while the bench is idle, it is other load. */

@@ -1,11 +1,11 @@
-import { existsSync, openSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { sign } from 'jsonwebtoken';
-import { buildBaseline } from './baseline-build';
-import { PROJECT_ROOT, freeLoopbackPort, startChild, stopChild, waitForHttp, type Child } from './processes';
-import type { TargetName } from './results';
+import { ModuleKind, ScriptTarget, transpileModule } from 'typescript';
+import { PROJECT_ROOT, childEnv, freeLoopbackPort, startChild, stopChild, waitForHttp, type Child } from './processes';
 
-export type { TargetName };
+export type TargetName = 'service' | 'baseline';
 
 /** A server under test: a child process answering HTTP on a loopback port. */
 export interface HttpTarget {
@@ -21,73 +21,73 @@ export interface Credentials {
 
 /** A fresh HS256 secret and an administrator token for this bench run. */
 export function benchCredentials(secret: string): Credentials {
-  const token = sign({ sub: 'bench', role: 'Administrator' }, secret, {
-    algorithm: 'HS256',
-    expiresIn: '3h',
-  });
+  const token = sign({ sub: 'bench', role: 'Administrator' }, secret, { algorithm: 'HS256', expiresIn: '3h' });
   return { secret, token };
 }
 
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const { PATH, HOME, LANG, TZ } = process.env;
-  return { PATH, HOME, LANG, TZ, ...extra };
-}
+const BUILD = resolve(PROJECT_ROOT, 'dist');
 
-/** Where the service's log lines (stdout) go during a bench run. */
-export const SERVICE_LOG = resolve(PROJECT_ROOT, 'bench/results/service.log');
+async function startTarget(name: TargetName, entry: string, env: Record<string, string>, log?: number) {
+  const port = await freeLoopbackPort();
+  const child = startChild(name, process.execPath, [entry], {
+    stdio: ['ignore', log ?? 'pipe', 'pipe'],
+    env: childEnv({ NODE_ENV: 'production', PORT: String(port), ...env }),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${baseUrl}/`);
+  return { name, baseUrl, child };
+}
 
 /**
  * The built service, `node dist/main`, in production mode without demo data, its rate limit off:
- * the bench is one principal sending thousands of requests a minute on purpose.
+ * the bench is one principal sending thousands of requests a minute on purpose. Its request log
+ * goes to a file, as in production (a collector reads it there), not through a pipe into this
+ * process, whose reading would compete with the servers for the CPU.
  */
-export async function startService(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
-  const main = resolve(PROJECT_ROOT, 'dist/main.js');
+export async function startService(
+  databaseUrl: string,
+  credentials: Credentials,
+  { env = {}, log = 'service.log' }: { env?: Record<string, string>; log?: string } = {},
+): Promise<HttpTarget> {
+  const main = resolve(BUILD, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const port = await freeLoopbackPort();
-  // Its request log goes to a file, as in production (a collector reads it there), not through
-  // a pipe into this process, whose reading would compete with the servers for the CPU.
-  const log = openSync(SERVICE_LOG, 'w');
-  const child = startChild('service', process.execPath, [main], {
-    stdio: ['ignore', log, 'pipe'],
-    env: childEnv({
-      NODE_ENV: 'production',
+  return startTarget(
+    'service',
+    main,
+    {
       DEMO_DATA: 'false',
       HOST: '127.0.0.1',
-      PORT: String(port),
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '10',
       AUTH_JWT_SECRET: credentials.secret,
       RATE_LIMIT_ENABLED: 'false',
-    }),
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitForHttp(child, `${baseUrl}/`);
-  return { name: 'service', baseUrl, child };
+      ...env,
+    },
+    openSync(resolve(__dirname, 'results', log), 'w'),
+  );
 }
 
 /**
- * bench/baseline-server.ts (Fastify + pg Pool(10), same SQL, envelope and token check), run on
- * plain node from a transpiled copy; its packages resolve from the project's node_modules.
+ * bench/baseline-server.ts on plain node (no ts-node hooks in the measured process), like the
+ * service: transpiled into a temporary folder, its imports of the production sources (`../src/`)
+ * pointed at their build in dist/, its packages resolved from the project's node_modules.
  */
 export async function startBaseline(databaseUrl: string, credentials: Credentials): Promise<HttpTarget> {
-  const port = await freeLoopbackPort();
-  const build = buildBaseline();
-  const child = startChild('baseline', process.execPath, [build.entry], {
-    env: childEnv({
-      NODE_ENV: 'production',
+  const folder = mkdtempSync(join(tmpdir(), 'ei-bench-baseline-'));
+  const entry = join(folder, 'baseline-server.js');
+  const { outputText } = transpileModule(readFileSync(resolve(__dirname, 'baseline-server.ts'), 'utf8'), {
+    compilerOptions: { module: ModuleKind.CommonJS, target: ScriptTarget.ES2023, esModuleInterop: true },
+  });
+  writeFileSync(entry, outputText.replaceAll('require("../src/', `require("${BUILD}/`));
+  try {
+    return await startTarget('baseline', entry, {
       NODE_PATH: resolve(PROJECT_ROOT, 'node_modules'),
-      PORT: String(port),
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: credentials.secret,
-    }),
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(child, `${baseUrl}/`);
+    });
   } finally {
-    build.remove(); // loaded by now: node keeps the modules it required
+    rmSync(folder, { recursive: true, force: true }); // loaded by now: node keeps the modules it required
   }
-  return { name: 'baseline', baseUrl, child };
 }
 
 export async function stopTargets(targets: HttpTarget[]): Promise<void> {

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
+import { JwtStrategy } from '../src/auth/jwt.strategy';
 import { OpenApiContract } from './support/openapi-contract';
 import { createTestApp, type TestApp } from './support/test-app';
 import { adminToken, bearer, token } from './support/tokens';
@@ -277,6 +278,24 @@ describe('rate limits', () => {
       403, 403, 403,
     ]);
     await reader().expect(429);
+  });
+
+  it('verify a request’s credentials once: the rate limit and the route share one authentication', async () => {
+    const verifiedTokens = jest.spyOn(JwtStrategy.prototype, 'validate');
+    const lookedUpKeys = jest.spyOn(ApiKeysService.prototype, 'authenticate');
+    try {
+      await asPrincipal('erin', `/api/v1/activities/${MISSING_ID}`).expect(404);
+      expect(verifiedTokens).toHaveBeenCalledTimes(1);
+      expect(lookedUpKeys).not.toHaveBeenCalled();
+
+      const { key } = await t.app.get(ApiKeysService).createKey({ name: 'once', roles: ['Administrator'] });
+      await request(t.http).get(`/api/v1/activities/${MISSING_ID}`).set('X-API-Key', key).expect(404);
+      expect(lookedUpKeys).toHaveBeenCalledTimes(1);
+      expect(verifiedTokens).toHaveBeenCalledTimes(1);
+    } finally {
+      verifiedTokens.mockRestore();
+      lookedUpKeys.mockRestore();
+    }
   });
 
   it('19. count requests without valid credentials per address, however X-Forwarded-For is forged', async () => {

@@ -32,7 +32,9 @@ export interface QueryPage {
   targetType: ActivityTargetType;
   matchCount: number;
   /** Up to `limit + 1` rows: one more than the page tells whether another page follows. */
-  rows: Array<ExecutionItemRow & { sequence: number; keys: KeyValue[] }>;
+  rows: Array<ExecutionItemRow & { sequence: number }>;
+  /** A row's position in the query's order (its sort key values, then its sequence), for a cursor. */
+  positionOf(row: ExecutionItemRow & { sequence: number }): KeyValue[];
 }
 
 const LIST_COLUMNS = `i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
@@ -163,13 +165,11 @@ export class ExecutionItemsQueries {
     return {
       targetType: first.target_type,
       matchCount: first.match_count,
-      rows:
-        first.id === null
-          ? []
-          : rows.map((row) => ({
-              ...row,
-              keys: [...keys.map((_, index) => row[`k${index}`]), row.sequence],
-            })),
+      rows: first.id === null ? [] : rows,
+      positionOf: (row) => [
+        ...keys.map((_, index) => (row as (typeof rows)[number])[`k${index}`]),
+        row.sequence,
+      ],
     };
   }
 

@@ -87,7 +87,7 @@ export class ExecutionItemsService {
   async listItems(activityId: string, request: ListItemsRequest = {}): Promise<ItemPageResponse> {
     assertGuid(activityId, 'activityId');
     const { query, window, position } = this.resolvePage(activityId, request);
-    const { rows, totalCount, hasMore } = isWholeRunInOrder(query)
+    const { rows, totalCount, hasMore, positionOf } = isWholeRunInOrder(query)
       ? await this.pageInOrder(activityId, window, position)
       : await this.pageOfQuery(activityId, query, window, position);
     const last = rows.at(-1);
@@ -98,7 +98,7 @@ export class ExecutionItemsService {
             query,
             pageSize: window.pageSize,
             page: window.page + 1,
-            after: last.keys,
+            after: positionOf(last),
           })
         : null;
     return { items: rows.map(toExecutionItemResponse), ...pagingFields(window, totalCount), nextCursor };
@@ -205,12 +205,12 @@ export class ExecutionItemsService {
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(activityId, result.targetType);
     }
-    const rows = result.rows.map((row) => ({ ...row, keys: [row.sequence] as KeyValue[] }));
-    const last = rows.at(-1);
+    const last = result.rows.at(-1);
     return {
-      rows,
+      rows: result.rows,
       totalCount: result.itemCount,
       hasMore: last !== undefined && last.sequence < result.itemCount,
+      positionOf: (row: { sequence: number }): KeyValue[] => [row.sequence],
     };
   }
 
@@ -226,7 +226,11 @@ export class ExecutionItemsService {
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(activityId, result.targetType);
     }
-    return { ...lookAhead(result.rows, window.pageSize), totalCount: result.matchCount };
+    return {
+      ...lookAhead(result.rows, window.pageSize),
+      totalCount: result.matchCount,
+      positionOf: result.positionOf,
+    };
   }
 
   /** A run-profile activity with its counters, or the module error the contract names. */
