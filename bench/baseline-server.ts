@@ -29,7 +29,11 @@ function requiredEnv(name: string): string {
 }
 
 const secret = requiredEnv('AUTH_JWT_SECRET');
-const pool = new Pool({ connectionString: requiredEnv('DATABASE_URL'), max: 10, application_name: 'ei-bench-baseline' });
+const pool = new Pool({
+  connectionString: requiredEnv('DATABASE_URL'),
+  max: 10,
+  application_name: 'ei-bench-baseline',
+});
 
 function isAdministrator(authorization: string | undefined): boolean {
   const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
@@ -52,7 +56,9 @@ function optionalInteger(value: string | undefined): number | undefined | null {
 }
 
 function fail(reply: FastifyReply, status: number, code: string) {
-  return reply.code(status).send({ code, message: code, details: null, validationErrors: null, timestamp: new Date() });
+  return reply
+    .code(status)
+    .send({ code, message: code, details: null, validationErrors: null, timestamp: new Date() });
 }
 
 const app = Fastify({ logger: false });
@@ -64,9 +70,14 @@ app.get<{ Params: { id: string }; Querystring: { page?: string; pageSize?: strin
     const { id } = request.params;
     const page = optionalInteger(request.query.page);
     const pageSize = optionalInteger(request.query.pageSize);
-    if (!GUID_PATTERN.test(id) || page === null || pageSize === null) return fail(reply, 400, 'VALIDATION_ERROR');
+    if (!GUID_PATTERN.test(id) || page === null || pageSize === null)
+      return fail(reply, 400, 'VALIDATION_ERROR');
     const window = clampPage(page, pageSize, LIMITS);
-    const { rows } = await pool.query<PageBySequenceRow>(PAGE_BY_SEQUENCE_SQL, [id, offsetOf(window), window.pageSize]);
+    const { rows } = await pool.query<PageBySequenceRow>(PAGE_BY_SEQUENCE_SQL, [
+      id,
+      offsetOf(window),
+      window.pageSize,
+    ]);
     if (rows.length === 0) return fail(reply, 404, 'NOT_FOUND');
     const [{ target_type: targetType, item_count: totalCount }] = rows;
     if (targetType !== RUN_PROFILE_TARGET_TYPE) return fail(reply, 400, 'BAD_REQUEST');

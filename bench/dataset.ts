@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { seededRandom, syntheticItem } from '../src/demo/synthetic-items';
 import { ExecutionRunsQueries } from '../src/execution-items/execution-runs.query';
 import { prepareEach } from '../src/execution-items/new-items';
+import { RUN_PROFILE_TARGET_TYPE } from '../src/execution-items/vocabulary';
 import { countersAfter, type RunCounters } from '../src/execution-items/run-counters';
 import { withClient } from './database';
 import type { DatasetPlan, PlannedRun } from './settings';
@@ -19,8 +20,8 @@ const DATASET_EPOCH_MS = Date.UTC(2026, 10, 1, 2, 0, 0);
 const HISTORY_ACTIVITIES = 10_000;
 /** Activities that are not runs, and when they started (minutes before the runs). */
 const OTHER_ACTIVITIES = [
-  { targetType: 'ConnectedSystem', targetName: 'Corporate AD', minutesBefore: 30 },
-  { targetType: 'Schedule', targetName: 'Nightly synchronisation', minutesBefore: 20 },
+  { target_type: 'ConnectedSystem', target_name: 'Corporate AD', minutesBefore: 30 },
+  { target_type: 'Schedule', target_name: 'Nightly synchronisation', minutesBefore: 20 },
 ];
 
 export interface LoadedRun extends PlannedRun {
@@ -42,10 +43,21 @@ function deterministicUuidV7(msecs: number, seq: number, random: () => number): 
   return uuidv7({ msecs, seq, random: Uint8Array.from({ length: 16 }, () => Math.floor(random() * 256)) });
 }
 
-function describe(plan: DatasetPlan, ids: string[], errorItems: number[], loadMs: number | null): LoadedDataset {
+function describe(
+  plan: DatasetPlan,
+  ids: string[],
+  errorItems: number[],
+  loadMs: number | null,
+): LoadedDataset {
   const runs = plan.runs.map((run, index) => ({ ...run, id: ids[index], errorItems: errorItems[index] }));
   const totalItems = runs.reduce((sum, run) => sum + run.items, 0);
-  return { runs, target: runs[0], totalItems, otherActivities: OTHER_ACTIVITIES.length + HISTORY_ACTIVITIES, loadMs };
+  return {
+    runs,
+    target: runs[0],
+    totalItems,
+    otherActivities: OTHER_ACTIVITIES.length + HISTORY_ACTIVITIES,
+    loadMs,
+  };
 }
 
 /**
@@ -64,45 +76,55 @@ export async function loadDataset(
   const dataSource = app.get(DataSource);
   const queries = app.get(ExecutionRunsQueries);
   const random = seededRandom(plan.seed ^ 0x5eed);
-  const ids = plan.runs.map((_, index) => deterministicUuidV7(DATASET_EPOCH_MS - 60_000 + index, index, random));
+  const ids = plan.runs.map((_, index) =>
+    deterministicUuidV7(DATASET_EPOCH_MS - 60_000 + index, index, random),
+  );
   const existing: Array<{ item_count: number; error_item_count: number }> = await dataSource.query(
     'SELECT item_count, error_item_count FROM activities WHERE id = ANY($1::uuid[]) ORDER BY id',
     [ids],
   );
   if (existing[0]?.item_count === plan.runs[0].items) {
     log('dataset already present: reusing it');
-    return describe(plan, ids, existing.map((row) => row.error_item_count), null);
+    return describe(
+      plan,
+      ids,
+      existing.map((row) => row.error_item_count),
+      null,
+    );
   }
   if (existing.length > 0) throw new Error(`the runs ${ids.join(', ')} exist in part: use a fresh database`);
 
   log(`loading ${describe(plan, ids, [], null).totalItems.toLocaleString('en-US')} items with COPY`);
   const started = Date.now();
-  const isoAt = (ms: number) => new Date(ms).toISOString();
+  const at = (ms: number, hours = 0) => new Date(ms + hours * 3_600_000).toISOString();
   const activities = [
-    ...plan.runs.map((run, index) => [
-      ids[index],
-      isoAt(DATASET_EPOCH_MS - 60_000 + index),
-      'ConnectedSystemRunProfile',
-      run.runProfileName,
-      run.connectedSystemName,
-      run.runType,
-    ]),
-    ...OTHER_ACTIVITIES.map(({ targetType, targetName, minutesBefore }, index) => {
+    ...plan.runs.map((run, index) => {
+      const created = DATASET_EPOCH_MS - 60_000 + index;
+      const status = plan.errorRate > 0 ? 'CompleteWithError' : 'Complete';
+      const { runProfileName: target_name, connectedSystemName: target_context, runType: run_type } = run;
+      return {
+        id: ids[index],
+        created: at(created),
+        completed: at(created, 3),
+        status,
+        target_type: RUN_PROFILE_TARGET_TYPE,
+        target_name,
+        target_context,
+        run_type,
+      };
+    }),
+    ...OTHER_ACTIVITIES.map(({ minutesBefore, ...activity }, index) => {
       const created = DATASET_EPOCH_MS - minutesBefore * 60_000;
-      return [deterministicUuidV7(created, 1000 + index, random), isoAt(created), targetType, targetName, null, null];
+      const id = deterministicUuidV7(created, 1000 + index, random);
+      return { ...activity, id, created: at(created), completed: at(created, 3), status: 'Complete' };
     }),
   ];
   const counters = await dataSource.transaction(async (manager) => {
     await manager.query(
       `INSERT INTO activities (id, created, completed, target_type, target_name, target_context, run_type, status)
-       SELECT a.id, a.created, a.created + interval '3 hours', a.target_type::activity_target_type, a.target_name,
-              a.target_context, a.run_type::run_type, $2::activity_status
-         FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, created timestamptz, target_type text, target_name text,
-                                               target_context text, run_type text)`,
-      [
-        JSON.stringify(activities.map(([id, created, target_type, target_name, target_context, run_type]) => ({ id, created, target_type, target_name, target_context, run_type }))),
-        plan.errorRate > 0 ? 'CompleteWithError' : 'Complete',
-      ],
+       SELECT id, created, completed, target_type, target_name, target_context, run_type, status
+         FROM jsonb_populate_recordset(NULL::activities, $1::jsonb)`,
+      [JSON.stringify(activities)],
     );
     await manager.query(
       `INSERT INTO activities (id, created, completed, target_type, target_name, status)
@@ -111,21 +133,34 @@ export async function loadDataset(
          FROM generate_series(1, $1::int) AS n`,
       [HISTORY_ACTIVITIES],
     );
-    const runs = await Promise.all(
-      plan.runs.map(async (run, index) => ({
-        run,
-        id: ids[index],
-        written: 0,
-        random: seededRandom(plan.seed + index),
-        counters: (await queries.lockRun(manager, ids[index])) as RunCounters,
-      })),
-    );
-    for (let active = runs; active.length > 0; active = active.filter(({ run, written }) => written < run.items)) {
+    const runs: Array<{
+      run: PlannedRun;
+      id: string;
+      written: number;
+      random: () => number;
+      counters: RunCounters;
+    }> = [];
+    for (const [index, run] of plan.runs.entries()) {
+      // The counters as an append reads them (zero for a new run).
+      const counters = (await queries.lockRun(manager, ids[index]))!;
+      runs.push({ run, id: ids[index], written: 0, random: seededRandom(plan.seed + index), counters });
+    }
+    for (
+      let active = runs;
+      active.length > 0;
+      active = active.filter(({ run, written }) => written < run.items)
+    ) {
       for (const cursor of active) {
-        const items = Array.from({ length: Math.min(plan.chunkRows, cursor.run.items - cursor.written) }, (_, index) =>
-          syntheticItem(cursor.written + index + 1, cursor.random, plan.errorRate),
+        const items = Array.from(
+          { length: Math.min(plan.chunkRows, cursor.run.items - cursor.written) },
+          (_, index) => syntheticItem(cursor.written + index + 1, cursor.random, plan.errorRate),
         );
-        const { items: written } = await queries.copyItems(manager, cursor.id, cursor.written, prepareEach(items));
+        const { items: written } = await queries.copyItems(
+          manager,
+          cursor.id,
+          cursor.written,
+          prepareEach(items),
+        );
         cursor.counters = countersAfter(cursor.counters, written);
         cursor.written += written.length;
       }
@@ -133,7 +168,12 @@ export async function loadDataset(
     for (const { id, counters } of runs) await queries.saveCounters(manager, id, counters);
     return runs.map((cursor) => cursor.counters);
   });
-  return describe(plan, ids, counters.map((run) => run.errorItemCount), Date.now() - started);
+  return describe(
+    plan,
+    ids,
+    counters.map((run) => run.errorItemCount),
+    Date.now() - started,
+  );
 }
 
 /**

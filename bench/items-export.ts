@@ -45,24 +45,18 @@ class CsvRecordCounter {
     if (this.records === 0 && this.head.length < 8) this.head.push(chunk.subarray(0, 4096));
     // Scans with indexOf for the next quote and the next line feed, not byte by byte: quotes are
     // rare (only fields that hold a comma, quote or line end), so most chunks are line ends only.
+    // A doubled quote closes and reopens, which comes to the same.
     let at = 0;
     let quote = chunk.indexOf(QUOTE);
     while (at < chunk.length) {
-      if (this.inQuotes) {
-        if (quote === -1) break;
-        this.inQuotes = false; // a doubled quote closes and reopens, which comes to the same
-        at = quote + 1;
-        quote = chunk.indexOf(QUOTE, at);
-        continue;
-      }
-      const lineFeed = chunk.indexOf(LINE_FEED, at);
+      const lineFeed = this.inQuotes ? -1 : chunk.indexOf(LINE_FEED, at);
       if (lineFeed !== -1 && (quote === -1 || lineFeed < quote)) {
         this.records += 1;
         at = lineFeed + 1;
         continue;
       }
       if (quote === -1) break;
-      this.inQuotes = true;
+      this.inQuotes = !this.inQuotes;
       at = quote + 1;
       quote = chunk.indexOf(QUOTE, at);
     }
@@ -75,8 +69,7 @@ class CsvRecordCounter {
   }
 
   firstLine(): string {
-    const text = Buffer.concat(this.head).toString('utf8');
-    return text.split(/\r?\n/, 1)[0];
+    return Buffer.concat(this.head).toString('utf8').split(/\r?\n/, 1)[0];
   }
 }
 
@@ -96,37 +89,25 @@ export async function measureExport(target: HttpTarget, path: string, token: str
   try {
     const response = await new Promise<{ status: number; contentType: string; firstByteMs: number }>(
       (resolveResponse, reject) => {
-        const req = request(
-          `${target.baseUrl}${path}`,
-          { method: 'GET', agent: false, headers: { authorization: `Bearer ${token}` } },
-          (res) => {
-            let firstByteMs = NaN;
-            const status = res.statusCode ?? 0;
-            const errorBody: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => {
-              if (Number.isNaN(firstByteMs)) firstByteMs = sinceStart();
-              if (status === 200) counter.push(chunk);
-              else errorBody.push(chunk);
-            });
-            res.once('end', () => {
-              if (status !== 200)
-                reject(
-                  new Error(
-                    `export answered ${status}: ${Buffer.concat(errorBody).toString().slice(0, 300)}`,
-                  ),
-                );
-              else
-                resolveResponse({
-                  status,
-                  contentType: String(res.headers['content-type'] ?? ''),
-                  firstByteMs,
-                });
-            });
-            // A stream that fails after it started is closed without its last chunk: 'aborted'/'error'.
-            res.once('aborted', () => reject(new Error(`export cut short after ${counter.bytes} bytes`)));
-            res.once('error', reject);
-          },
-        );
+        const headers = { authorization: `Bearer ${token}` };
+        const req = request(`${target.baseUrl}${path}`, { method: 'GET', agent: false, headers }, (res) => {
+          let firstByteMs = NaN;
+          const status = res.statusCode ?? 0;
+          const errorBody: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => {
+            if (Number.isNaN(firstByteMs)) firstByteMs = sinceStart();
+            if (status === 200) counter.push(chunk);
+            else errorBody.push(chunk);
+          });
+          res.once('end', () => {
+            if (status !== 200)
+              reject(new Error(`export answered ${status}: ${Buffer.concat(errorBody).toString().slice(0, 300)}`));
+            else resolveResponse({ status, contentType: String(res.headers['content-type'] ?? ''), firstByteMs });
+          });
+          // A stream that fails after it started is closed without its last chunk: 'aborted'/'error'.
+          res.once('aborted', () => reject(new Error(`export cut short after ${counter.bytes} bytes`)));
+          res.once('error', reject);
+        });
         req.once('error', reject);
         req.end();
       },

@@ -1,6 +1,5 @@
-import { timedGet } from './http-client';
+import { sampleSequentially, timedGet, type SampledLatency, type SamplingOptions } from './http-client';
 import { itemsPath, type HttpTarget, type TargetName } from './servers';
-import { median, percentile } from './stats';
 
 /** A page the bench reads: first, middle or last of the target run at one page size. */
 export interface PagePoint {
@@ -10,46 +9,32 @@ export interface PagePoint {
   expectedItems: number;
 }
 
-export interface PointLatency {
+export interface PointLatency extends SampledLatency {
   target: TargetName;
   point: PagePoint;
-  medianMs: number;
-  p99Ms: number;
-  samples: number;
 }
-
-export const PAGE_SIZES = [100, 25] as const;
 
 /** First, middle and last page of a run of `totalItems` at pageSize 100 and 25. */
 export function pagePoints(totalItems: number): PagePoint[] {
-  return PAGE_SIZES.flatMap((pageSize) => {
+  return [100, 25].flatMap((pageSize) => {
     const lastPage = Math.ceil(totalItems / pageSize);
-    const expected = (page: number) => Math.min(pageSize, totalItems - (page - 1) * pageSize);
-    const pages: Array<[PagePoint['label'], number]> = [
-      ['first', 1],
-      ['middle', Math.ceil(lastPage / 2)],
-      ['last', lastPage],
-    ];
-    return pages.map(([label, page]) => ({ label, pageSize, page, expectedItems: expected(page) }));
+    const pages = { first: 1, middle: Math.ceil(lastPage / 2), last: lastPage };
+    return Object.entries(pages).map(([label, page]) => ({
+      label: label as PagePoint['label'],
+      pageSize,
+      page,
+      expectedItems: Math.min(pageSize, totalItems - (page - 1) * pageSize),
+    }));
   });
-}
-
-interface Envelope {
-  items: unknown[];
-  totalCount: number;
-  page: number;
-  pageSize: number;
 }
 
 /** What is wrong with a response for a point, or null when it is the expected page. */
 function responseProblem(body: string, status: number, point: PagePoint, totalItems: number): string | null {
   if (status !== 200) return `status ${status}: ${body.slice(0, 200)}`;
-  const page = JSON.parse(body) as Envelope;
-  if (page.items.length !== point.expectedItems)
-    return `${page.items.length} items, expected ${point.expectedItems}`;
+  const page = JSON.parse(body) as { items: unknown[]; totalCount: number; page: number; pageSize: number };
+  if (page.items.length !== point.expectedItems) return `${page.items.length} items, expected ${point.expectedItems}`;
   if (page.totalCount !== totalItems) return `totalCount ${page.totalCount}, expected ${totalItems}`;
-  if (page.page !== point.page || page.pageSize !== point.pageSize)
-    return `echoed page ${page.page}/${page.pageSize}`;
+  if (page.page !== point.page || page.pageSize !== point.pageSize) return `echoed page ${page.page}/${page.pageSize}`;
   return null;
 }
 
@@ -66,65 +51,30 @@ export async function checkPages(
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const point of points) {
-    const bodies = new Map<TargetName, string>();
+    const bodies = new Set<string>();
     for (const target of targets) {
-      const response = await timedGet(
-        `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`,
-        token,
-      );
-      const problem = responseProblem(response.body, response.status, point, totalItems);
+      const { body, status } = await timedGet(`${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`, token);
+      const problem = responseProblem(body, status, point, totalItems);
       if (problem) problems.push(`${target.name} page ${point.page} (size ${point.pageSize}): ${problem}`);
-      else bodies.set(target.name, JSON.stringify(JSON.parse(response.body)));
+      else bodies.add(JSON.stringify(JSON.parse(body)));
     }
-    const [first, ...others] = [...bodies.values()];
-    if (bodies.size === targets.length && others.some((body) => body !== first)) {
-      problems.push(`page ${point.page} (size ${point.pageSize}): service and baseline bodies differ`);
-    }
+    if (bodies.size > 1) problems.push(`page ${point.page} (size ${point.pageSize}): service and baseline bodies differ`);
   }
   return problems;
 }
 
-/**
- * Sequential requests, interleaved: each repetition reads every point from every target (the
- * target order alternating), so drift affects all points alike. Warm-up requests are not kept.
- */
+/** Sequential requests to every point of every target, interleaved (`sampleSequentially`). */
 export async function measureLatency(
   targets: HttpTarget[],
   token: string,
   activityId: string,
   points: PagePoint[],
-  options: { requestsPerPoint: number; warmupPerPoint: number },
+  options: SamplingOptions,
 ): Promise<PointLatency[]> {
-  const samples = new Map<string, number[]>();
-  const key = (target: TargetName, point: PagePoint) => `${target}:${point.pageSize}:${point.page}`;
-  const total = options.warmupPerPoint + options.requestsPerPoint;
-  for (let repetition = 0; repetition < total; repetition++) {
-    const ordered = repetition % 2 === 0 ? targets : [...targets].reverse();
-    for (const point of points) {
-      for (const target of ordered) {
-        const response = await timedGet(
-          `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`,
-          token,
-        );
-        if (response.status !== 200)
-          throw new Error(`${target.name} answered ${response.status} during latency`);
-        if (repetition < options.warmupPerPoint) continue;
-        const list = samples.get(key(target.name, point)) ?? [];
-        list.push(response.ms);
-        samples.set(key(target.name, point), list);
-      }
-    }
-  }
-  return targets.flatMap((target) =>
-    points.map((point) => {
-      const values = samples.get(key(target.name, point)) ?? [];
-      return {
-        target: target.name,
-        point,
-        medianMs: median(values),
-        p99Ms: percentile(values, 99),
-        samples: values.length,
-      };
-    }),
-  );
+  const pairs = points.flatMap((point) => targets.map((target) => ({ target, point })));
+  const urls = pairs.map(({ target, point }) => `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`);
+  const sampled = await sampleSequentially(urls, token, options);
+  const failed = sampled.find((entry) => entry.failures > 0);
+  if (failed) throw new Error(`a page answered ${failed.firstFailure} during latency`);
+  return pairs.map(({ target, point }, index) => ({ target: target.name, point, ...sampled[index] }));
 }

@@ -78,7 +78,12 @@ export function installCleanupHandlers(): void {
 }
 
 /** Runs a child to completion and returns its stdout; rejects on a non-zero exit. */
-export async function runToCompletion(name: string, command: string, args: string[], options: SpawnOptions = {}) {
+export async function runToCompletion(
+  name: string,
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+) {
   const child = startChild(name, command, args, options);
   let stdout = '';
   child.process.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -116,7 +121,9 @@ export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000)
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null) {
-      throw new Error(`${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`);
+      throw new Error(
+        `${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`,
+      );
     }
     if (await answersHttp(url)) return;
     await sleep(250);
@@ -125,7 +132,9 @@ export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000)
 }
 
 function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) * 1024;
 }
@@ -154,7 +163,12 @@ export function resetPeakResidentSet(pid: number): boolean {
 }
 
 function cpuTimes(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   return { busy: total - fields[3] - fields[4], total };
 }

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sign } from 'jsonwebtoken';
 import { ModuleKind, ScriptTarget, transpileModule } from 'typescript';
-import { PROJECT_ROOT, childEnv, freeLoopbackPort, startChild, stopChild, waitForHttp, type Child } from './processes';
+import {
+  PROJECT_ROOT,
+  childEnv,
+  freeLoopbackPort,
+  startChild,
+  stopChild,
+  waitForHttp,
+  type Child,
+} from './processes';
 
 export type TargetName = 'service' | 'baseline';
 
@@ -21,7 +29,10 @@ export interface Credentials {
 
 /** A fresh HS256 secret and an administrator token for this bench run. */
 export function benchCredentials(secret: string): Credentials {
-  const token = sign({ sub: 'bench', role: 'Administrator' }, secret, { algorithm: 'HS256', expiresIn: '3h' });
+  const token = sign({ sub: 'bench', role: 'Administrator' }, secret, {
+    algorithm: 'HS256',
+    expiresIn: '3h',
+  });
   return { secret, token };
 }
 

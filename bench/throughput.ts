@@ -1,7 +1,21 @@
 import { residentSetBytes, runToCompletion } from './processes';
-import type { HttpTarget } from './servers';
-import type { ThroughputResult } from './results';
+import type { HttpTarget, TargetName } from './servers';
 import { median } from './stats';
+
+export interface ThroughputResult {
+  target: TargetName;
+  requestsPerSecond: number;
+  requests2xx: number;
+  non2xx: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  /** Median and largest VmRSS sampled every 250 ms during the target's slices. */
+  rssMedianBytes: number;
+  rssMaxBytes: number;
+}
 
 /** The fields of autocannon's `--json` result that the bench reads. */
 interface AutocannonJson {
@@ -14,31 +28,18 @@ interface AutocannonJson {
 }
 
 const AUTOCANNON_CLI = require.resolve('autocannon/autocannon.js');
+const RSS_SAMPLE_MS = 250;
 
 /** autocannon in its own process (its CLI, `--json`), so the load generator never shares our event loop. */
-async function autocannon(
-  url: string,
-  token: string,
-  seconds: number,
-  connections: number,
-): Promise<AutocannonJson> {
-  const args = [AUTOCANNON_CLI, '--json', '--no-progress', '-c', String(connections), '-d', String(seconds)];
+async function autocannon(url: string, token: string, seconds: number, connections: number) {
   const stdout = await runToCompletion('autocannon', process.execPath, [
-    ...args,
-    '-H',
-    `authorization=Bearer ${token}`,
-    url,
+    ...[AUTOCANNON_CLI, '--json', '--no-progress', '-c', String(connections), '-d', String(seconds)],
+    ...['-H', `authorization=Bearer ${token}`, url],
   ]);
-  const line = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as AutocannonJson;
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as AutocannonJson;
 }
 
-export async function warmUp(
-  target: HttpTarget,
-  path: string,
-  token: string,
-  seconds: number,
-): Promise<void> {
+export async function warmUp(target: HttpTarget, path: string, token: string, seconds: number): Promise<void> {
   await autocannon(`${target.baseUrl}${path}`, token, seconds, 10);
 }
 
@@ -51,21 +52,13 @@ interface Slice {
   rssSamples: number[];
 }
 
-const RSS_SAMPLE_MS = 250;
-
-async function measureSlice(
-  target: HttpTarget,
-  url: string,
-  token: string,
-  seconds: number,
-  connections: number,
-): Promise<Slice> {
+async function measureSlice(target: HttpTarget, path: string, token: string, seconds: number, connections: number) {
   const pid = target.child.process.pid ?? 0;
   const rssBeforeBytes = residentSetBytes(pid);
   const rssSamples: number[] = [];
   const sampler = setInterval(() => rssSamples.push(residentSetBytes(pid)), RSS_SAMPLE_MS);
   try {
-    const result = await autocannon(url, token, seconds, connections);
+    const result = await autocannon(`${target.baseUrl}${path}`, token, seconds, connections);
     return { target, result, rssBeforeBytes, rssAfterBytes: residentSetBytes(pid), rssSamples };
   } finally {
     clearInterval(sampler);
@@ -74,8 +67,8 @@ async function measureSlice(
 
 /** A target's slices combined: req/s over the summed duration, RSS over all its samples. */
 function combine(slices: Slice[]): ThroughputResult {
-  const sum = (pick: (result: AutocannonJson) => number) =>
-    slices.reduce((total, slice) => total + pick(slice.result), 0);
+  const sum = (pick: (result: AutocannonJson) => number) => slices.reduce((total, slice) => total + pick(slice.result), 0);
+  const worst = (pick: (result: AutocannonJson) => number) => Math.max(...slices.map((slice) => pick(slice.result)));
   const samples = slices.flatMap((slice) => slice.rssSamples);
   return {
     target: slices[0].target.name,
@@ -83,8 +76,8 @@ function combine(slices: Slice[]): ThroughputResult {
     requests2xx: sum((result) => result['2xx']),
     non2xx: sum((result) => result.non2xx),
     errors: sum((result) => result.errors + result.timeouts),
-    p50Ms: Math.max(...slices.map((slice) => slice.result.latency.p50)),
-    p99Ms: Math.max(...slices.map((slice) => slice.result.latency.p99)),
+    p50Ms: worst((result) => result.latency.p50),
+    p99Ms: worst((result) => result.latency.p99),
     rssBeforeBytes: slices[0].rssBeforeBytes,
     rssAfterBytes: slices[slices.length - 1].rssAfterBytes,
     rssMedianBytes: median(samples),
@@ -102,12 +95,9 @@ export async function measureThroughputRound(
   token: string,
   options: { seconds: number; connections: number },
 ): Promise<ThroughputResult[]> {
-  const sliceSeconds = options.seconds / 2;
   const slices: Slice[] = [];
   for (const target of [first, second, second, first]) {
-    slices.push(
-      await measureSlice(target, `${target.baseUrl}${path}`, token, sliceSeconds, options.connections),
-    );
+    slices.push(await measureSlice(target, path, token, options.seconds / 2, options.connections));
   }
   return [first, second].map((target) => combine(slices.filter((slice) => slice.target === target)));
 }
