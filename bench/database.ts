@@ -1,3 +1,4 @@
+/** The bench's database: made fresh (or given), the module's services on it, and what PostgreSQL tells about it. */
 import type { INestApplicationContext } from '@nestjs/common';
 import { Client } from 'pg';
 import { executionItemsServices, withCliContext } from '../src/cli/cli-context';
@@ -63,45 +64,34 @@ export async function checkpoint(url: string): Promise<void> {
   await withClient(url, async (client) => void (await client.query('CHECKPOINT')));
 }
 
-export interface ServerFacts {
-  version: string;
-  sharedBuffers: string;
-  maxParallelWorkersPerGather: string;
-  jit: string;
-  /** Off means nothing but inserts past gin_pending_list_limit empties a GIN pending list. */
-  autovacuum: string;
-  ginPendingListLimit: string;
-}
+/** The server's settings the report names (autovacuum off: only inserts past gin_pending_list_limit empty a GIN pending list). */
+const SETTINGS = {
+  version: 'server_version',
+  sharedBuffers: 'shared_buffers',
+  maxParallelWorkersPerGather: 'max_parallel_workers_per_gather',
+  jit: 'jit',
+  autovacuum: 'autovacuum',
+  ginPendingListLimit: 'gin_pending_list_limit',
+};
+export type ServerFacts = Record<keyof typeof SETTINGS, string>;
+export type TableSizes = Awaited<ReturnType<typeof tableSizes>>;
 
 export async function serverFacts(url: string): Promise<ServerFacts> {
-  return withClient(url, async (client) => {
-    const setting = async (name: string) =>
-      (await client.query<Record<string, string>>(`SHOW ${name}`)).rows[0][name];
-    return {
-      version: await setting('server_version'),
-      sharedBuffers: await setting('shared_buffers'),
-      maxParallelWorkersPerGather: await setting('max_parallel_workers_per_gather'),
-      jit: await setting('jit'),
-      autovacuum: await setting('autovacuum'),
-      ginPendingListLimit: await setting('gin_pending_list_limit'),
-    };
-  });
+  const columns = Object.entries(SETTINGS).map(([key, name]) => `current_setting('${name}') AS "${key}"`);
+  return withClient(
+    url,
+    async (client) => (await client.query<ServerFacts>(`SELECT ${columns.join(', ')}`)).rows[0],
+  );
 }
 
-export interface TableSizes {
-  itemRows: number;
-  itemsTable: string;
-  itemsIndexes: string;
-}
-
-export async function tableSizes(url: string): Promise<TableSizes> {
+export async function tableSizes(url: string) {
   return withClient(url, async (client) => {
-    const { rows } = await client.query<{ rows: string; heap: string; indexes: string }>(
-      `SELECT (SELECT reltuples::bigint FROM pg_class WHERE relname = 'execution_items')::text AS rows,
-              pg_size_pretty(pg_table_size('execution_items')) AS heap,
-              pg_size_pretty(pg_indexes_size('execution_items')) AS indexes`,
+    const { rows } = await client.query<{ itemRows: number; itemsTable: string; itemsIndexes: string }>(
+      `SELECT (SELECT reltuples FROM pg_class WHERE relname = 'execution_items')::float8 AS "itemRows",
+              pg_size_pretty(pg_table_size('execution_items')) AS "itemsTable",
+              pg_size_pretty(pg_indexes_size('execution_items')) AS "itemsIndexes"`,
     );
-    return { itemRows: Number(rows[0].rows), itemsTable: rows[0].heap, itemsIndexes: rows[0].indexes };
+    return rows[0];
   });
 }
 

@@ -1,24 +1,17 @@
-import { containsPattern } from '../src/execution-items/item-query';
-import { withClient } from './database';
-import type { LoadedRun } from './dataset';
-import { sampleSequentially, timedGet, type SampledLatency } from './http-client';
-import type { HttpTarget } from './servers';
-import type { FindingSettings } from './settings';
-
 /**
  * Finding items in the target run: filtered pages (first, and deepest by cursor), search, the
  * stats route. Service only: the baseline serves the plain page and nothing else.
  */
+import type { ActivityStatsResponse, ExecutionItemResponse, ItemPageResponse } from '../src/execution-items';
+import { containsPattern } from '../src/execution-items/item-query';
+import { withClient } from './database';
+import type { LoadedRun } from './dataset';
+import { sampleSequentially, timedGet } from './http-client';
+import type { HttpTarget } from './servers';
+import type { FindingSettings } from './settings';
 
 export type FindingKey =
-  | 'unfiltered'
-  | 'errorType-first'
-  | 'errorType-deepest'
-  | 'hasError-first'
-  | 'hasError-deepest'
-  | 'search'
-  | 'search-none'
-  | 'stats';
+  'unfiltered' | `${'errorType' | 'hasError'}-${'first' | 'deepest'}` | 'search' | 'search-none' | 'stats';
 
 export interface FindingPoint {
   key: FindingKey;
@@ -29,75 +22,27 @@ export interface FindingPoint {
   items: number | null;
 }
 
-/** What walking a filter's `nextCursor` from its first page to its last found. */
-export interface CursorWalk {
-  filter: string;
-  /** Items the run's counters hold for the filter. */
-  expectedItems: number;
-  totalCount: number;
-  pages: number;
-  items: number;
-  duplicates: number;
-  /** Items that do not satisfy the filter. */
-  wrongItems: number;
-  /** The request with the last cursor (the one that leads to the last page), and that page. */
-  deepest: { path: string; page: number; items: number };
-}
-
-export interface SearchShare {
-  term: string;
-  /** Items of the target run whose displayName or externalIdValue holds the term (SQL, ILIKE). */
-  matches: number;
-  runItems: number;
-  fraction: number;
-}
-
-export interface FindingSetup {
-  pageSize: number;
-  /** The most frequent error type of the target run. */
-  errorType: string;
-  walks: CursorWalk[];
-  search: SearchShare;
-  noMatchTerm: string;
-  points: FindingPoint[];
-  /** Wrong answers found while preparing (none expected). */
-  problems: string[];
-}
-
-export interface FindingLatency extends SampledLatency {
-  key: FindingKey;
-}
-
-interface ListedItem {
-  id: string;
-  externalIdValue: string | null;
-  displayName: string | null;
-  errorType: string | null;
-}
-
-interface ItemsPage {
-  items: ListedItem[];
-  totalCount: number;
-  page: number;
-  nextCursor?: string | null;
-}
+export type CursorWalk = Awaited<ReturnType<typeof walkCursor>>;
+export type FindingSetup = Awaited<ReturnType<typeof prepareFinding>>;
+export type FindingLatency = Awaited<ReturnType<typeof measureFindingLatency>>[number];
 
 /** A run is read for at most this many pages by cursor (the walk would otherwise not end on a bug). */
 const MAX_WALK_PAGES = 100_000;
 
 type GetJson = <T>(path: string) => Promise<T>;
 
+/** Walks a filter's `nextCursor` from its first page to its last; `expectedItems` is what the run's counters hold. */
 async function walkCursor(
   get: GetJson,
   filter: string,
   firstPath: string,
   expectedItems: number,
-  accepts: (item: ListedItem) => boolean,
-): Promise<CursorWalk> {
+  accepts: (item: ExecutionItemResponse) => boolean,
+) {
   const seen = new Set<string>();
   const walk = { filter, expectedItems, totalCount: NaN, pages: 0, items: 0, duplicates: 0, wrongItems: 0 };
-  for (let path = firstPath; ; ) {
-    const page = await get<ItemsPage>(path);
+  for (let path = firstPath; ;) {
+    const page = await get<ItemPageResponse>(path);
     if (++walk.pages === 1) walk.totalCount = page.totalCount;
     for (const item of page.items) {
       walk.items += 1;
@@ -105,8 +50,10 @@ async function walkCursor(
       seen.add(item.id);
       if (!accepts(item)) walk.wrongItems += 1;
     }
+    // The request with the last cursor (the one that leads to the last page), and that page.
     if (!page.nextCursor) return { ...walk, deepest: { path, page: page.page, items: page.items.length } };
-    if (walk.pages >= MAX_WALK_PAGES) throw new Error(`${filter}: still a nextCursor after ${walk.pages} pages`);
+    if (walk.pages >= MAX_WALK_PAGES)
+      throw new Error(`${filter}: still a nextCursor after ${walk.pages} pages`);
     // The same query with the cursor added: a cursor may come with the parameters that made it.
     path = `${firstPath}&${new URLSearchParams({ cursor: page.nextCursor }).toString()}`;
   }
@@ -115,7 +62,8 @@ async function walkCursor(
 function walkProblems(walk: CursorWalk, pageSize: number): string[] {
   const lastPage = Math.max(1, Math.ceil(walk.expectedItems / pageSize));
   return [
-    walk.totalCount !== walk.expectedItems && `totalCount ${walk.totalCount}, the counters hold ${walk.expectedItems}`,
+    walk.totalCount !== walk.expectedItems &&
+      `totalCount ${walk.totalCount}, the counters hold ${walk.expectedItems}`,
     walk.items !== walk.expectedItems &&
       `the cursor walk returned ${walk.items} items, expected ${walk.expectedItems}`,
     walk.duplicates > 0 && `${walk.duplicates} items returned twice`,
@@ -177,100 +125,112 @@ export async function prepareFinding(
   token: string,
   run: LoadedRun,
   settings: FindingSettings,
-): Promise<FindingSetup> {
+) {
   const { pageSize, searchTerm, noMatchTerm } = settings;
   const facts = await runFacts(url, run.id, searchTerm);
   const get: GetJson = async <T>(path: string) => {
     const response = await timedGet(`${service.baseUrl}${path}`, token);
     if (response.status !== 200)
-      throw new Error(`${service.name} GET ${path} answered ${response.status}: ${response.body.slice(0, 300)}`);
+      throw new Error(
+        `${service.name} GET ${path} answered ${response.status}: ${response.body.slice(0, 300)}`,
+      );
     return JSON.parse(response.body) as T;
   };
   const items = (query: Record<string, string>) =>
     `/api/v1/activities/${run.id}/items?${new URLSearchParams({ ...query, pageSize: String(pageSize) }).toString()}`;
   const { topErrorType } = facts;
-  const [errorTypeWalk, hasErrorWalk] = [
-    await walkCursor(
-      get,
-      `errorType=${topErrorType}`,
-      items({ errorType: topErrorType }),
-      facts.topErrorTypeItems,
-      (item) => item.errorType === topErrorType,
-    ),
-    await walkCursor(get, 'hasError=true', items({ hasError: 'true' }), facts.errorItemCount, (item) => !!item.errorType),
-  ];
-  const search = {
-    term: searchTerm,
-    matches: facts.searchMatches,
-    runItems: facts.itemCount,
-    fraction: facts.searchMatches / facts.itemCount,
-  };
+  const [errorTypePath, hasErrorPath] = [items({ errorType: topErrorType }), items({ hasError: 'true' })];
+  const [searchPath, noMatchPath] = [items({ search: searchTerm }), items({ search: noMatchTerm })];
   const statsPath = `/api/v1/activities/${run.id}/stats`;
+  const errorTypeWalk = await walkCursor(
+    get,
+    `errorType=${topErrorType}`,
+    errorTypePath,
+    facts.topErrorTypeItems,
+    (item) => item.errorType === topErrorType,
+  );
+  const hasErrorWalk = await walkCursor(get, 'hasError=true', hasErrorPath, facts.errorItemCount, (item) =>
+    Boolean(item.errorType),
+  );
+  // Items of the target run whose displayName or externalIdValue holds the term (SQL, ILIKE).
+  const { searchMatches: matches, itemCount: runItems } = facts;
+  const search = { term: searchTerm, matches, runItems, fraction: matches / runItems };
   const firstItems = (count: number) => Math.min(pageSize, count);
-  const deepest = (walk: CursorWalk, key: FindingKey): FindingPoint => ({
+  const point = (key: FindingKey, label: string, path: string, items: number | null): FindingPoint => ({
     key,
-    label: `${walk.filter}, deepest page (${walk.deepest.page.toLocaleString('en-US')}, ${walk.deepest.items} items, by cursor)`,
-    path: walk.deepest.path,
-    items: walk.deepest.items,
+    label,
+    path,
+    items,
   });
-  const points: FindingPoint[] = [
-    { key: 'unfiltered', label: 'no filter, page 1', path: items({ page: '1' }), items: firstItems(facts.itemCount) },
-    {
-      key: 'errorType-first',
-      label: `${errorTypeWalk.filter}, page 1`,
-      path: items({ errorType: topErrorType }),
-      items: firstItems(facts.topErrorTypeItems),
-    },
+  const deepest = ({ filter, deepest }: CursorWalk, key: FindingKey) =>
+    point(
+      key,
+      `${filter}, deepest page (${deepest.page.toLocaleString('en-US')}, ${deepest.items} items, by cursor)`,
+      deepest.path,
+      deepest.items,
+    );
+  const points = [
+    point('unfiltered', 'no filter, page 1', items({ page: '1' }), firstItems(facts.itemCount)),
+    point(
+      'errorType-first',
+      `${errorTypeWalk.filter}, page 1`,
+      errorTypePath,
+      firstItems(facts.topErrorTypeItems),
+    ),
     deepest(errorTypeWalk, 'errorType-deepest'),
-    {
-      key: 'hasError-first',
-      label: 'hasError=true, page 1',
-      path: items({ hasError: 'true' }),
-      items: firstItems(facts.errorItemCount),
-    },
+    point('hasError-first', 'hasError=true, page 1', hasErrorPath, firstItems(facts.errorItemCount)),
     deepest(hasErrorWalk, 'hasError-deepest'),
-    { key: 'search', label: `search=${searchTerm}, page 1`, path: items({ search: searchTerm }), items: firstItems(search.matches) },
-    { key: 'search-none', label: `search=${noMatchTerm}, page 1`, path: items({ search: noMatchTerm }), items: 0 },
-    { key: 'stats', label: 'GET /activities/{id}/stats', path: statsPath, items: null },
+    point('search', `search=${searchTerm}, page 1`, searchPath, firstItems(matches)),
+    point('search-none', `search=${noMatchTerm}, page 1`, noMatchPath, 0),
+    point('stats', 'GET /activities/{id}/stats', statsPath, null),
   ];
   const problems = [
     ...walkProblems(errorTypeWalk, pageSize),
     ...walkProblems(hasErrorWalk, pageSize),
     ...(await checked(`search=${searchTerm}`, async () => {
-      const page = await get<ItemsPage>(items({ search: searchTerm }));
-      const holds = (item: ListedItem) =>
-        [item.displayName, item.externalIdValue].some((value) => value?.toLowerCase().includes(searchTerm.toLowerCase()));
+      const page = await get<ItemPageResponse>(searchPath);
+      const holds = (item: ExecutionItemResponse) =>
+        [item.displayName, item.externalIdValue].some((value) =>
+          value?.toLowerCase().includes(searchTerm.toLowerCase()),
+        );
       const wrong = page.items.filter((item) => !holds(item)).length;
       return [
-        page.totalCount !== search.matches && `totalCount ${page.totalCount}, PostgreSQL counts ${search.matches} matches`,
+        page.totalCount !== search.matches &&
+          `totalCount ${page.totalCount}, PostgreSQL counts ${search.matches} matches`,
         page.items.length !== firstItems(search.matches) &&
           `${page.items.length} items on page 1, expected ${firstItems(search.matches)}`,
         wrong > 0 && `${wrong} items on page 1 do not hold the term`,
       ];
     })),
     ...(await checked(`search=${noMatchTerm}`, async () => {
-      const page = await get<ItemsPage>(items({ search: noMatchTerm }));
-      return [(page.totalCount !== 0 || page.items.length !== 0) && `${page.totalCount} matches, none expected`];
+      const page = await get<ItemPageResponse>(noMatchPath);
+      return [
+        (page.totalCount !== 0 || page.items.length !== 0) && `${page.totalCount} matches, none expected`,
+      ];
     })),
     ...(await checked('stats', async () => {
-      const stats = await get<{
-        totalCount: number;
-        itemsWithErrors: number;
-        errorTypes?: Record<string, number>;
-        outcomeTypes?: Record<string, number>;
-      }>(statsPath);
+      const stats = await get<ActivityStatsResponse>(statsPath);
       return [
-        stats.totalCount !== facts.itemCount && `totalCount ${stats.totalCount}, item_count ${facts.itemCount}`,
+        stats.totalCount !== facts.itemCount &&
+          `totalCount ${stats.totalCount}, item_count ${facts.itemCount}`,
         stats.itemsWithErrors !== facts.errorItemCount &&
           `itemsWithErrors ${stats.itemsWithErrors}, error_item_count ${facts.errorItemCount}`,
-        stats.errorTypes?.[topErrorType] !== facts.topErrorTypeItems &&
-          `errorTypes.${topErrorType} ${stats.errorTypes?.[topErrorType]}`,
-        sortedEntries(stats.outcomeTypes ?? {}) !== sortedEntries(facts.outcomeTypeCounts) &&
+        stats.errorTypes[topErrorType] !== facts.topErrorTypeItems &&
+          `errorTypes.${topErrorType} ${stats.errorTypes[topErrorType]}`,
+        sortedEntries(stats.outcomeTypes) !== sortedEntries(facts.outcomeTypeCounts) &&
           'outcomeTypes differ from outcome_type_counts',
       ];
     })),
   ];
-  return { pageSize, errorType: topErrorType, walks: [errorTypeWalk, hasErrorWalk], search, noMatchTerm, points, problems };
+  return {
+    pageSize,
+    errorType: topErrorType,
+    walks: [errorTypeWalk, hasErrorWalk],
+    search,
+    noMatchTerm,
+    points,
+    problems,
+  };
 }
 
 /** Sequential requests to the service, interleaved like the page latency, each within its time budget. */
@@ -279,7 +239,7 @@ export async function measureFindingLatency(
   token: string,
   points: FindingPoint[],
   options: FindingSettings,
-): Promise<FindingLatency[]> {
+) {
   const sampled = await sampleSequentially(
     points.map((point) => `${service.baseUrl}${point.path}`),
     token,

@@ -1,3 +1,4 @@
+/** Sequential GETs over one keep-alive connection per server, timed to the last body byte. */
 import { Agent, request } from 'node:http';
 import { median, percentile } from './stats';
 
@@ -78,7 +79,9 @@ export async function sampleSequentially(
       entry.spentMs += response.ms;
       // A failure (a statement timeout, say) is a finding, not a reason to stop the bench.
       if (response.status !== 200)
-        entry.failures.push(`${response.status} after ${response.ms.toFixed(0)} ms: ${response.body.slice(0, 200)}`);
+        entry.failures.push(
+          `${response.status} after ${response.ms.toFixed(0)} ms: ${response.body.slice(0, 200)}`,
+        );
       else if (!warmingUp) entry.samples.push(response.ms);
     }
   }

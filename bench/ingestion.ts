@@ -11,7 +11,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { executionItemsServices, runCli, withCliContext } from '../src/cli/cli-context';
 import { seededRandom, syntheticItem } from '../src/demo/synthetic-items';
-import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from '../src/execution-items/execution-items.options';
+import {
+  EXECUTION_ITEMS_OPTIONS,
+  type ResolvedExecutionItemsOptions,
+} from '../src/execution-items/execution-items.options';
 import { ExecutionRunsQueries } from '../src/execution-items/execution-runs.query';
 import { ExecutionRunsService } from '../src/execution-items/execution-runs.service';
 import { prepareEach, type NewExecutionItem } from '../src/execution-items/new-items';
@@ -19,50 +22,35 @@ import { countersAfter } from '../src/execution-items/run-counters';
 import { childEnv, runToCompletion } from './processes';
 
 export type IngestionMethod = 'service' | 'copy';
-
-interface IngestionRequest {
-  round: number;
-  items: number;
-  batchSize: number;
-  seed: number;
-  errorRate: number;
-  order: IngestionMethod[];
-}
-
-export interface MethodResult {
-  method: IngestionMethod;
-  activityId: string;
-  rows: number;
-  ms: number;
-  rowsPerSecond: number;
-  rssBeforeBytes: number;
-  rssAfterBytes: number;
-  rssPeakBytes: number;
-}
-
-export interface IngestionResult {
-  round: number;
-  order: IngestionMethod[];
-  appendMethod: string;
-  results: MethodResult[];
-  /** Rows of the two runs that differ in any column but id (0 expected). */
-  differingRows: number;
-  countersIdentical: boolean;
-}
+export type IngestionResult = Awaited<ReturnType<typeof ingestionRound>>;
+type IngestionRequest = Parameters<typeof runIngestionRound>[1] & { order: IngestionMethod[] };
 
 const RESULT_MARKER = 'BENCH_RESULT ';
 
 /** Runs one ingestion round in a child process (this file) and returns its result. */
 export async function runIngestionRound(
   databaseUrl: string,
-  options: Omit<IngestionRequest, 'order'>,
+  options: { round: number; items: number; batchSize: number; seed: number; errorRate: number },
 ): Promise<IngestionResult> {
   const order: IngestionMethod[] = options.round % 2 === 1 ? ['service', 'copy'] : ['copy', 'service'];
   const stdout = await runToCompletion(
     'ingestion',
     process.execPath,
-    ['--expose-gc', '-r', 'ts-node/register/transpile-only', __filename, JSON.stringify({ ...options, order })],
-    { env: childEnv({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '10' }) },
+    [
+      '--expose-gc',
+      '-r',
+      'ts-node/register/transpile-only',
+      __filename,
+      JSON.stringify({ ...options, order }),
+    ],
+    // No statement timeout: the one COPY of all rows may take longer than the service's 10 s.
+    {
+      env: childEnv({
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: '10',
+        DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      }),
+    },
   );
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_MARKER));
   if (!line) throw new Error(`ingestion worker printed no result:\n${stdout.slice(-2000)}`);
@@ -70,7 +58,12 @@ export async function runIngestionRound(
 }
 
 /** Times `work`, with this process's RSS sampled every 100 ms (after a forced GC). */
-async function measured(method: IngestionMethod, activityId: string, rows: number, work: () => Promise<unknown>) {
+async function measured(
+  method: IngestionMethod,
+  activityId: string,
+  rows: number,
+  work: () => Promise<unknown>,
+) {
   (globalThis as { gc?: () => void }).gc?.();
   const rssBeforeBytes = process.memoryUsage().rss;
   let rssPeakBytes = rssBeforeBytes;
@@ -80,33 +73,45 @@ async function measured(method: IngestionMethod, activityId: string, rows: numbe
   const ms = performance.now() - started;
   const rssAfterBytes = process.memoryUsage().rss;
   const rowsPerSecond = rows / (ms / 1000);
-  return { method, activityId, rows, ms, rowsPerSecond, rssBeforeBytes, rssAfterBytes, rssPeakBytes: Math.max(rssPeakBytes, rssAfterBytes) };
+  return {
+    method,
+    activityId,
+    rows,
+    ms,
+    rowsPerSecond,
+    rssBeforeBytes,
+    rssAfterBytes,
+    rssPeakBytes: Math.max(rssPeakBytes, rssAfterBytes),
+  };
 }
 
-async function ingest(app: INestApplicationContext, request: IngestionRequest, method: IngestionMethod, items: NewExecutionItem[]) {
+/** Ingests `items` into a new run by `method`; startRun and completeRun are not timed. */
+async function ingest(
+  app: INestApplicationContext,
+  request: IngestionRequest,
+  method: IngestionMethod,
+  items: NewExecutionItem[],
+) {
   const runs = app.get(ExecutionRunsService);
+  const queries = app.get(ExecutionRunsQueries);
   const { id } = await runs.startRun({
     connectedSystemName: 'Bench Directory',
     runProfileName: `Bench ingestion round ${request.round} (${method})`,
     runType: 'FullSynchronisation',
   });
-  let result: MethodResult;
-  if (method === 'service') {
-    result = await measured(method, id, items.length, async () => {
+  const prepared = method === 'copy' ? [...prepareEach(items)] : [];
+  const result = await measured(method, id, items.length, async () => {
+    if (method === 'service') {
       for (let from = 0; from < items.length; from += request.batchSize)
         await runs.appendItems(id, items.slice(from, from + request.batchSize));
+      return;
+    }
+    await app.get(DataSource).transaction(async (manager) => {
+      const run = (await queries.lockRun(manager, id))!;
+      const { items: written } = await queries.copyItems(manager, id, 0, prepared);
+      await queries.saveCounters(manager, id, countersAfter(run, written));
     });
-  } else {
-    const queries = app.get(ExecutionRunsQueries);
-    const prepared = [...prepareEach(items)];
-    result = await measured(method, id, items.length, () =>
-      app.get(DataSource).transaction(async (manager) => {
-        const run = (await queries.lockRun(manager, id))!;
-        const { items: written } = await queries.copyItems(manager, id, 0, prepared);
-        await queries.saveCounters(manager, id, countersAfter(run, written));
-      }),
-    );
-  }
+  });
   await runs.completeRun(id, { status: 'CompleteWithError' });
   return result;
 }
@@ -139,29 +144,36 @@ async function compareRuns(dataSource: DataSource, serviceRun: string, copyRun: 
   return { differingRows: differing, countersIdentical: counters[0]?.same === true };
 }
 
-/** The child: argv[2] is the `IngestionRequest`; env DATABASE_URL. */
-async function worker(): Promise<void> {
-  const request = JSON.parse(process.argv[2] ?? '') as IngestionRequest;
+/** Both methods in the request's order, each after a CHECKPOINT (so neither flushes the other's dirty buffers). */
+async function ingestionRound(app: INestApplicationContext, request: IngestionRequest) {
   const random = seededRandom(request.seed);
-  const items = Array.from({ length: request.items }, (_, index) => syntheticItem(index + 1, random, request.errorRate));
-  const result = await withCliContext(executionItemsServices, async (app) => {
-    const dataSource = app.get(DataSource);
-    const results: MethodResult[] = [];
-    for (const method of request.order) {
-      // Each method starts without the other's dirty buffers left to flush.
-      await dataSource.query('CHECKPOINT');
-      results.push(await ingest(app, request, method, items));
-    }
-    const runOf = (method: IngestionMethod) => results.find((entry) => entry.method === method)!.activityId;
-    return {
-      round: request.round,
-      order: request.order,
-      appendMethod: app.get<ResolvedExecutionItemsOptions>(EXECUTION_ITEMS_OPTIONS).appendMethod,
-      results,
-      ...(await compareRuns(dataSource, runOf('service'), runOf('copy'))),
-    };
-  });
-  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result satisfies IngestionResult)}\n`);
+  const items = Array.from({ length: request.items }, (_, index) =>
+    syntheticItem(index + 1, random, request.errorRate),
+  );
+  const dataSource = app.get(DataSource);
+  const results: Array<Awaited<ReturnType<typeof ingest>>> = [];
+  for (const method of request.order) {
+    await dataSource.query('CHECKPOINT');
+    results.push(await ingest(app, request, method, items));
+  }
+  const runOf = (method: IngestionMethod) => results.find((entry) => entry.method === method)!.activityId;
+  return {
+    round: request.round,
+    order: request.order,
+    appendMethod: app.get<ResolvedExecutionItemsOptions>(EXECUTION_ITEMS_OPTIONS).appendMethod,
+    results,
+    ...(await compareRuns(dataSource, runOf('service'), runOf('copy'))),
+  };
 }
 
-if (require.main === module) runCli(worker, (error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)));
+// The child: argv[2] is the request, DATABASE_URL the database.
+if (require.main === module) {
+  runCli(
+    async () => {
+      const request = JSON.parse(process.argv[2] ?? '') as IngestionRequest;
+      const result = await withCliContext(executionItemsServices, (app) => ingestionRound(app, request));
+      process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
+    },
+    (error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)),
+  );
+}

@@ -1,32 +1,13 @@
-import { request } from 'node:http';
-import { peakResidentSetBytes, residentSetBytes, resetPeakResidentSet } from './processes';
-import type { HttpTarget } from './servers';
-import { median } from './stats';
-
 /**
  * The CSV export of a whole run, read as a stream (the body is never held: records are counted
  * as chunks arrive), with the service's VmRSS sampled while it streams.
  */
+import { request } from 'node:http';
+import { residentSetBytes, resetPeakResidentSet } from './processes';
+import type { HttpTarget } from './servers';
+import { median } from './stats';
 
-export interface ExportResult {
-  status: number;
-  contentType: string;
-  /** The CSV's first line (its header row). */
-  header: string;
-  /** Records after the header. */
-  rows: number;
-  bytes: number;
-  firstByteMs: number;
-  ms: number;
-  rowsPerSecond: number;
-  rssBeforeBytes: number;
-  rssMedianBytes: number;
-  /** Largest VmRSS sample (every 100 ms) and VmRSS after the last byte. */
-  rssMaxBytes: number;
-  rssAfterBytes: number;
-  /** VmHWM after resetting it before the request: the true peak; null when the reset is refused. */
-  rssPeakBytes: number | null;
-}
+export type ExportResult = Awaited<ReturnType<typeof measureExport>>;
 
 const RSS_SAMPLE_MS = 100;
 const QUOTE = 0x22;
@@ -77,7 +58,7 @@ class CsvRecordCounter {
  * GETs `path` on its own connection and consumes the body as it arrives, sampling the server's
  * VmRSS every 100 ms; rejects on a non-200 answer or a body cut short.
  */
-export async function measureExport(target: HttpTarget, path: string, token: string): Promise<ExportResult> {
+export async function measureExport(target: HttpTarget, path: string, token: string) {
   const pid = target.child.process.pid ?? 0;
   const peakReset = resetPeakResidentSet(pid);
   const rssBeforeBytes = residentSetBytes(pid);
@@ -101,8 +82,15 @@ export async function measureExport(target: HttpTarget, path: string, token: str
           });
           res.once('end', () => {
             if (status !== 200)
-              reject(new Error(`export answered ${status}: ${Buffer.concat(errorBody).toString().slice(0, 300)}`));
-            else resolveResponse({ status, contentType: String(res.headers['content-type'] ?? ''), firstByteMs });
+              reject(
+                new Error(`export answered ${status}: ${Buffer.concat(errorBody).toString().slice(0, 300)}`),
+              );
+            else
+              resolveResponse({
+                status,
+                contentType: String(res.headers['content-type'] ?? ''),
+                firstByteMs,
+              });
           });
           // A stream that fails after it started is closed without its last chunk: 'aborted'/'error'.
           res.once('aborted', () => reject(new Error(`export cut short after ${counter.bytes} bytes`)));
@@ -114,7 +102,7 @@ export async function measureExport(target: HttpTarget, path: string, token: str
     );
     const ms = sinceStart();
     const rssAfterBytes = residentSetBytes(pid);
-    const rows = Math.max(0, counter.total() - 1);
+    const rows = Math.max(0, counter.total() - 1); // records after the header row
     return {
       ...response,
       header: counter.firstLine(),
@@ -126,7 +114,8 @@ export async function measureExport(target: HttpTarget, path: string, token: str
       rssMedianBytes: median(samples),
       rssMaxBytes: Math.max(rssBeforeBytes, rssAfterBytes, ...samples),
       rssAfterBytes,
-      rssPeakBytes: peakReset ? peakResidentSetBytes(pid) : null,
+      // VmHWM after resetting it before the request: the true peak; null when the reset is refused.
+      rssPeakBytes: peakReset ? residentSetBytes(pid, 'VmHWM') : null,
     };
   } finally {
     clearInterval(sampler);

@@ -1,3 +1,4 @@
+/** Page latency: the first, middle and last page of the target run on both servers. */
 import { sampleSequentially, timedGet, type SampledLatency, type SamplingOptions } from './http-client';
 import { itemsPath, type HttpTarget, type TargetName } from './servers';
 
@@ -32,9 +33,11 @@ export function pagePoints(totalItems: number): PagePoint[] {
 function responseProblem(body: string, status: number, point: PagePoint, totalItems: number): string | null {
   if (status !== 200) return `status ${status}: ${body.slice(0, 200)}`;
   const page = JSON.parse(body) as { items: unknown[]; totalCount: number; page: number; pageSize: number };
-  if (page.items.length !== point.expectedItems) return `${page.items.length} items, expected ${point.expectedItems}`;
+  if (page.items.length !== point.expectedItems)
+    return `${page.items.length} items, expected ${point.expectedItems}`;
   if (page.totalCount !== totalItems) return `totalCount ${page.totalCount}, expected ${totalItems}`;
-  if (page.page !== point.page || page.pageSize !== point.pageSize) return `echoed page ${page.page}/${page.pageSize}`;
+  if (page.page !== point.page || page.pageSize !== point.pageSize)
+    return `echoed page ${page.page}/${page.pageSize}`;
   return null;
 }
 
@@ -53,12 +56,16 @@ export async function checkPages(
   for (const point of points) {
     const bodies = new Set<string>();
     for (const target of targets) {
-      const { body, status } = await timedGet(`${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`, token);
+      const { body, status } = await timedGet(
+        `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`,
+        token,
+      );
       const problem = responseProblem(body, status, point, totalItems);
       if (problem) problems.push(`${target.name} page ${point.page} (size ${point.pageSize}): ${problem}`);
       else bodies.add(JSON.stringify(JSON.parse(body)));
     }
-    if (bodies.size > 1) problems.push(`page ${point.page} (size ${point.pageSize}): service and baseline bodies differ`);
+    if (bodies.size > 1)
+      problems.push(`page ${point.page} (size ${point.pageSize}): service and baseline bodies differ`);
   }
   return problems;
 }
@@ -72,7 +79,9 @@ export async function measureLatency(
   options: SamplingOptions,
 ): Promise<PointLatency[]> {
   const pairs = points.flatMap((point) => targets.map((target) => ({ target, point })));
-  const urls = pairs.map(({ target, point }) => `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`);
+  const urls = pairs.map(
+    ({ target, point }) => `${target.baseUrl}${itemsPath(activityId, point.page, point.pageSize)}`,
+  );
   const sampled = await sampleSequentially(urls, token, options);
   const failed = sampled.find((entry) => entry.failures > 0);
   if (failed) throw new Error(`a page answered ${failed.firstFailure} during latency`);

@@ -1,3 +1,8 @@
+/**
+ * What the service's statements do in PostgreSQL: the page SQL it is seen running
+ * (pg_stat_activity) against the one it is built from, and EXPLAIN (ANALYZE, BUFFERS) of the page
+ * statement and of the statements behind the filtered, searched and exported requests.
+ */
 import { request } from 'node:http';
 import type { Client } from 'pg';
 import { PAGE_BY_SEQUENCE_SQL } from '../src/execution-items/execution-items.query';
@@ -9,21 +14,10 @@ import { timedGet } from './http-client';
 import type { PagePoint } from './latency';
 import type { HttpTarget } from './servers';
 
-/**
- * What the service's statements do in PostgreSQL: the page SQL it is seen running
- * (pg_stat_activity) against the one it is built from, and EXPLAIN (ANALYZE, BUFFERS) of the page
- * statement and of the statements behind the filtered, searched and exported requests.
- */
-
 /** The application_name the service's pool sets (src/database/typeorm-options.ts). */
 const SERVICE_APPLICATION_NAME = 'execution-items';
 
-export interface LivePageSql {
-  /** The page statement the running service was seen sending, or null when none was seen. */
-  sql: string | null;
-  /** Whitespace-insensitive equality with `PAGE_BY_SEQUENCE_SQL`. */
-  sameAsProduction: boolean;
-}
+export type LivePageSql = Awaited<ReturnType<typeof observeServicePageSql>>;
 
 const normalised = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
@@ -31,7 +25,7 @@ const normalised = (sql: string) => sql.replace(/\s+/g, ' ').trim();
  * The page SQL the service actually runs, read from pg_stat_activity (its pooled connections keep
  * showing their last statement while idle), compared with the `PAGE_BY_SEQUENCE_SQL` it imports.
  */
-export async function observeServicePageSql(url: string): Promise<LivePageSql> {
+export async function observeServicePageSql(url: string) {
   return withClient(url, async (client) => {
     const { rows } = await client.query<{ query: string }>(
       `SELECT query, count(*) AS connections
@@ -41,7 +35,7 @@ export async function observeServicePageSql(url: string): Promise<LivePageSql> {
         GROUP BY query ORDER BY connections DESC LIMIT 1`,
       [SERVICE_APPLICATION_NAME],
     );
-    const sql = rows[0]?.query ?? null;
+    const sql = rows[0]?.query ?? null; // null when none was seen
     return { sql, sameAsProduction: sql !== null && normalised(sql) === normalised(PAGE_BY_SEQUENCE_SQL) };
   });
 }
@@ -87,30 +81,24 @@ async function explain(client: Client, sql: string, values: unknown[]) {
   };
 }
 
-export interface PagePlan {
-  point: PagePoint;
-  sharedHit: number;
-  sharedRead: number;
-  executionMs: number;
-  parallel: boolean;
-  /** Heap visits of index-only scans (pages not all-visible). */
-  heapFetches: number;
-  /** Each node, pre-order; buffers are shared hit + read of the node, its children included. */
-  nodes: Array<{ type: string; relation: string | null; buffers: number }>;
-}
+export type PagePlan = Awaited<ReturnType<typeof explainPages>>[number];
 
 /** EXPLAIN (ANALYZE, BUFFERS) of the page statement at each point, with its parameters as the service binds them. */
 export async function explainPages(url: string, sql: string, activityId: string, points: PagePoint[]) {
   return withClient(url, async (client) => {
-    const plans: PagePlan[] = [];
+    const plans = [];
     for (const point of points) {
       const offset = String((point.page - 1) * point.pageSize);
       const { nodes, ...plan } = await explain(client, sql, [activityId, offset, point.pageSize]);
       plans.push({
         point,
         ...plan,
-        parallel: nodes.some((node) => node['Node Type'].startsWith('Gather') || node['Parallel Aware'] === true),
+        parallel: nodes.some(
+          (node) => node['Node Type'].startsWith('Gather') || node['Parallel Aware'] === true,
+        ),
+        // Heap visits of index-only scans (pages not all-visible).
         heapFetches: nodes.reduce((sum, node) => sum + (node['Heap Fetches'] ?? 0), 0),
+        // Each node, pre-order; buffers are shared hit + read of the node, its children included.
         nodes: nodes.map((node) => ({
           type: node['Node Type'],
           relation: node['Relation Name'] ?? null,
@@ -222,7 +210,17 @@ export function parameterValues(sql: string, path: string): unknown[] {
 }
 
 function noPlan(label: string, sql: string | null, problem: string): FindingPlan {
-  return { label, sql, problem, executionMs: NaN, sharedHit: 0, sharedRead: 0, nodes: [], indexes: [], itemScanLoops: 0 };
+  return {
+    label,
+    sql,
+    problem,
+    executionMs: NaN,
+    sharedHit: 0,
+    sharedRead: 0,
+    nodes: [],
+    indexes: [],
+    itemScanLoops: 0,
+  };
 }
 
 async function explainFindingStatement(client: Client, label: string, sql: string, path: string) {

@@ -1,11 +1,19 @@
+/** The bench's processes: children started and always stopped, ports, memory of a process, the machine's CPU load, progress lines. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
+export const STARTED = Date.now();
+
+/** A progress line, with the minutes and seconds since the start. */
+export function log(line: string): void {
+  const elapsed = Math.round((Date.now() - STARTED) / 1000);
+  const clock = [Math.floor(elapsed / 60), elapsed % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  process.stdout.write(`[${clock}] ${line}\n`);
+}
 
 /** The last lines a child wrote, kept to explain a failure. */
 const OUTPUT_LINES_KEPT = 40;
@@ -104,49 +112,29 @@ export async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function answersHttp(url: string): Promise<boolean> {
-  return new Promise((resolveAnswer) => {
-    const req = request(url, { method: 'GET', timeout: 1000 }, (res) => {
-      res.resume();
-      resolveAnswer(true);
-    });
-    req.once('error', () => resolveAnswer(false));
-    req.once('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
 /** Waits until the child answers HTTP on `url` (any status); fails if it exits first. */
 export async function waitForHttp(child: Child, url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+    if (child.process.exitCode !== null)
       throw new Error(
         `${child.name} exited with ${child.process.exitCode} before listening:\n${child.output()}`,
       );
-    }
-    if (await answersHttp(url)) return;
-    await sleep(250);
+    const answered = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.body?.cancel().then(() => true) ?? true,
+      () => false,
+    );
+    if (answered) return;
   }
   throw new Error(`${child.name} did not answer on ${url} within ${timeoutMs / 1000} s:\n${child.output()}`);
 }
 
-function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+/** A process's resident set size (VmRSS), or its largest since start or `resetPeakResidentSet` (VmHWM), in bytes. */
+export function residentSetBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(
     readFileSync(`/proc/${pid}/status`, 'utf8'),
   );
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]) * 1024;
-}
-
-/** Resident set size of a process, from /proc/<pid>/status (VmRSS), in bytes. */
-export function residentSetBytes(pid: number): number {
-  return statusBytes(pid, 'VmRSS');
-}
-
-/** The largest resident set size since start or since `resetPeakResidentSet` (VmHWM), in bytes. */
-export function peakResidentSetBytes(pid: number): number {
-  return statusBytes(pid, 'VmHWM');
 }
 
 /**

@@ -1,3 +1,4 @@
+/** The servers under test: the built service and the baseline, each a child process on a loopback port. */
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,7 +90,7 @@ export async function startBaseline(databaseUrl: string, credentials: Credential
   const { outputText } = transpileModule(readFileSync(resolve(__dirname, 'baseline-server.ts'), 'utf8'), {
     compilerOptions: { module: ModuleKind.CommonJS, target: ScriptTarget.ES2023, esModuleInterop: true },
   });
-  writeFileSync(entry, outputText.replaceAll('require("../src/', `require("${BUILD}/`));
+  writeFileSync(entry, outputText.replaceAll('"../src/', `"${BUILD}/`));
   try {
     return await startTarget('baseline', entry, {
       NODE_PATH: resolve(PROJECT_ROOT, 'node_modules'),

@@ -1,92 +1,48 @@
-import { parseArgs } from 'node:util';
+/** The bench's settings, full or smoke (`--smoke`, `--rounds n`). */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RunType } from '../src/execution-items/vocabulary';
 
-/** One run-profile activity of the loaded dataset. */
-export interface PlannedRun {
-  connectedSystemName: string;
-  runProfileName: string;
-  runType: 'FullImport' | 'DeltaImport' | 'FullSynchronisation' | 'DeltaSynchronisation' | 'Export';
-  items: number;
-}
-
-/** What the loader writes: runs interleaved in chunks, as concurrent appenders would leave them. */
-export interface DatasetPlan {
-  seed: number;
-  errorRate: number;
-  /** Rows a run writes before the next run gets its turn (the append batch size of the engine). */
-  chunkRows: number;
-  /** The first run is the target run, the one every measurement reads. */
-  runs: PlannedRun[];
-}
-
-export interface BenchSettings {
-  mode: 'full' | 'smoke';
-  rounds: number;
-  dataset: DatasetPlan;
-  latency: { requestsPerPoint: number; warmupPerPoint: number };
-  throughput: { seconds: number; warmupSeconds: number; connections: number };
-  /** Before each round, wait up to `maxWaitSeconds` for the machine's other load to drop below `busyPercent`. */
-  quiet: { busyPercent: number; maxWaitSeconds: number };
-  ingestion: { items: number; batchSize: number };
-  finding: FindingSettings;
-  reportPath: string;
-}
-
-/** The filtered, searched and stats requests (service only: the baseline has none of them). */
-export interface FindingSettings {
-  requestsPerPoint: number;
-  warmupPerPoint: number;
-  /**
-   * A request slower than this budget allows (seconds per round, warm-up included) stops being
-   * sampled once it has `minSamples`: a slow search must not stretch the round to many minutes.
-   */
-  secondsPerPoint: number;
-  minSamples: number;
-  /** Page size of every filtered and searched page (the larger of the latency points' sizes). */
-  pageSize: number;
-  /**
-   * A search term matching about 1% of the target run: the group name "Helpdesk" (groups are 10%
-   * of the items, over 7 names), lower-cased so the match is case-insensitive. A last name would
-   * match 7.5% (12 names over 90% users), a full name 0.6%. The bench measures the real share.
-   */
-  searchTerm: string;
-  /** A term no item holds, whose trigrams are absent too. */
-  noMatchTerm: string;
-}
-
-const RESULTS_DIR = resolve(__dirname, 'results');
-
-/** 1,000,000-item target run among 3,000,000 rows; the smoke plan is the same shape, 50 times smaller. */
-function datasetPlan(scale: number): DatasetPlan {
-  const smallRuns: PlannedRun[] = Array.from({ length: 10 }, (_, index) => ({
-    connectedSystemName: index % 2 === 0 ? 'Corporate AD' : 'SCIM Payroll',
-    runProfileName: index % 3 === 0 ? 'Export' : 'Delta Synchronisation',
-    runType: index % 3 === 0 ? 'Export' : 'DeltaSynchronisation',
-    items: 100_000 / scale,
-  }));
+/**
+ * What the loader writes: a 1,000,000-item target run (the first, the one every measurement
+ * reads) among 3,000,000 rows of 12 runs, written in turns of `chunkRows` (the append batch size
+ * of the engine), as concurrent appenders would leave them. The smoke plan is 50 times smaller.
+ */
+function datasetPlan(scale: number) {
+  const run = (connectedSystemName: string, runProfileName: string, runType: RunType, items: number) => ({
+    connectedSystemName,
+    runProfileName,
+    runType,
+    items: items / scale,
+  });
   return {
     seed: 20261127,
     errorRate: 0.01,
-    chunkRows: 5000 / scale < 100 ? 100 : 5000 / scale,
+    chunkRows: Math.max(100, 5000 / scale),
     runs: [
-      {
-        connectedSystemName: 'Corporate AD',
-        runProfileName: 'Full Synchronisation',
-        runType: 'FullSynchronisation',
-        items: 1_000_000 / scale,
-      },
-      {
-        connectedSystemName: 'HR Feed',
-        runProfileName: 'Full Import',
-        runType: 'FullImport',
-        items: 1_000_000 / scale,
-      },
-      ...smallRuns,
+      run('Corporate AD', 'Full Synchronisation', 'FullSynchronisation', 1_000_000),
+      run('HR Feed', 'Full Import', 'FullImport', 1_000_000),
+      ...Array.from({ length: 10 }, (_, index) =>
+        index % 3 === 0
+          ? run(index % 2 === 0 ? 'Corporate AD' : 'SCIM Payroll', 'Export', 'Export', 100_000)
+          : run(
+              index % 2 === 0 ? 'Corporate AD' : 'SCIM Payroll',
+              'Delta Synchronisation',
+              'DeltaSynchronisation',
+              100_000,
+            ),
+      ),
     ],
   };
 }
 
-export function loadSettings(argv: string[]): BenchSettings {
+export type DatasetPlan = ReturnType<typeof datasetPlan>;
+export type PlannedRun = DatasetPlan['runs'][number];
+export type BenchSettings = ReturnType<typeof loadSettings>;
+/** The filtered, searched and stats requests (service only: the baseline has none of them). */
+export type FindingSettings = BenchSettings['finding'];
+
+export function loadSettings(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: { smoke: { type: 'boolean', default: false }, rounds: { type: 'string' } },
@@ -99,23 +55,31 @@ export function loadSettings(argv: string[]): BenchSettings {
     mode: smoke ? 'smoke' : 'full',
     rounds,
     dataset: datasetPlan(smoke ? 50 : 1),
-    latency: smoke
-      ? { requestsPerPoint: 50, warmupPerPoint: 10 }
-      : { requestsPerPoint: 200, warmupPerPoint: 30 },
-    throughput: smoke
-      ? { seconds: 4, warmupSeconds: 1, connections: 10 }
-      : { seconds: 10, warmupSeconds: 3, connections: 10 },
+    latency: { requestsPerPoint: smoke ? 50 : 200, warmupPerPoint: smoke ? 10 : 30 },
+    throughput: { seconds: smoke ? 4 : 10, warmupSeconds: smoke ? 1 : 3, connections: 10 },
+    /** Before each round, wait up to `maxWaitSeconds` for the machine's other load to drop below `busyPercent`. */
     quiet: { busyPercent: 25, maxWaitSeconds: smoke ? 0 : 120 },
     ingestion: { items: smoke ? 10_000 : 100_000, batchSize: 5000 },
     finding: {
       requestsPerPoint: smoke ? 30 : 100,
       warmupPerPoint: smoke ? 5 : 10,
+      /**
+       * A request slower than this budget allows (seconds per round, warm-up included) stops being
+       * sampled once it has `minSamples`: a slow search must not stretch the round to many minutes.
+       */
       secondsPerPoint: smoke ? 5 : 20,
       minSamples: 10,
+      /** Page size of every filtered and searched page (the larger of the latency points' sizes). */
       pageSize: 100,
+      /**
+       * A search term matching about 1% of the target run: the group name "Helpdesk" (groups are
+       * 10% of the items, over 7 names), lower-cased so the match is case-insensitive. A last name
+       * would match 7.5% (12 names over 90% users), a full name 0.6%. The bench measures the real share.
+       */
       searchTerm: 'helpdesk',
+      /** A term no item holds, whose trigrams are absent too. */
       noMatchTerm: 'zzqxj',
     },
-    reportPath: resolve(RESULTS_DIR, smoke ? 'smoke.md' : 'latest.md'),
+    reportPath: resolve(__dirname, 'results', smoke ? 'smoke.md' : 'latest.md'),
   };
 }

@@ -1,21 +1,9 @@
+/** Throughput under load: autocannon against both servers in ABBA slices, with their RSS. */
 import { residentSetBytes, runToCompletion } from './processes';
-import type { HttpTarget, TargetName } from './servers';
+import type { HttpTarget } from './servers';
 import { median } from './stats';
 
-export interface ThroughputResult {
-  target: TargetName;
-  requestsPerSecond: number;
-  requests2xx: number;
-  non2xx: number;
-  errors: number;
-  p50Ms: number;
-  p99Ms: number;
-  rssBeforeBytes: number;
-  rssAfterBytes: number;
-  /** Median and largest VmRSS sampled every 250 ms during the target's slices. */
-  rssMedianBytes: number;
-  rssMaxBytes: number;
-}
+export type ThroughputResult = ReturnType<typeof combine>;
 
 /** The fields of autocannon's `--json` result that the bench reads. */
 interface AutocannonJson {
@@ -39,23 +27,27 @@ async function autocannon(url: string, token: string, seconds: number, connectio
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as AutocannonJson;
 }
 
-export async function warmUp(target: HttpTarget, path: string, token: string, seconds: number): Promise<void> {
+export async function warmUp(
+  target: HttpTarget,
+  path: string,
+  token: string,
+  seconds: number,
+): Promise<void> {
   await autocannon(`${target.baseUrl}${path}`, token, seconds, 10);
 }
 
-interface Slice {
-  target: HttpTarget;
-  result: AutocannonJson;
-  rssBeforeBytes: number;
-  rssAfterBytes: number;
-  /** VmRSS sampled every 250 ms while the slice ran. */
-  rssSamples: number[];
-}
+type Slice = Awaited<ReturnType<typeof measureSlice>>;
 
-async function measureSlice(target: HttpTarget, path: string, token: string, seconds: number, connections: number) {
+async function measureSlice(
+  target: HttpTarget,
+  path: string,
+  token: string,
+  seconds: number,
+  connections: number,
+) {
   const pid = target.child.process.pid ?? 0;
   const rssBeforeBytes = residentSetBytes(pid);
-  const rssSamples: number[] = [];
+  const rssSamples: number[] = []; // VmRSS every 250 ms while the slice runs
   const sampler = setInterval(() => rssSamples.push(residentSetBytes(pid)), RSS_SAMPLE_MS);
   try {
     const result = await autocannon(`${target.baseUrl}${path}`, token, seconds, connections);
@@ -66,9 +58,11 @@ async function measureSlice(target: HttpTarget, path: string, token: string, sec
 }
 
 /** A target's slices combined: req/s over the summed duration, RSS over all its samples. */
-function combine(slices: Slice[]): ThroughputResult {
-  const sum = (pick: (result: AutocannonJson) => number) => slices.reduce((total, slice) => total + pick(slice.result), 0);
-  const worst = (pick: (result: AutocannonJson) => number) => Math.max(...slices.map((slice) => pick(slice.result)));
+function combine(slices: Slice[]) {
+  const sum = (pick: (result: AutocannonJson) => number) =>
+    slices.reduce((total, slice) => total + pick(slice.result), 0);
+  const worst = (pick: (result: AutocannonJson) => number) =>
+    Math.max(...slices.map((slice) => pick(slice.result)));
   const samples = slices.flatMap((slice) => slice.rssSamples);
   return {
     target: slices[0].target.name,
@@ -80,6 +74,7 @@ function combine(slices: Slice[]): ThroughputResult {
     p99Ms: worst((result) => result.latency.p99),
     rssBeforeBytes: slices[0].rssBeforeBytes,
     rssAfterBytes: slices[slices.length - 1].rssAfterBytes,
+    // VmRSS sampled every 250 ms during the target's slices.
     rssMedianBytes: median(samples),
     rssMaxBytes: Math.max(...samples),
   };
@@ -94,7 +89,7 @@ export async function measureThroughputRound(
   path: string,
   token: string,
   options: { seconds: number; connections: number },
-): Promise<ThroughputResult[]> {
+) {
   const slices: Slice[] = [];
   for (const target of [first, second, second, first]) {
     slices.push(await measureSlice(target, path, token, options.seconds / 2, options.connections));
