@@ -185,8 +185,10 @@ describe('OpenAPI document and Swagger UI', () => {
         'sortDirection',
       ];
       expect(names('/api/v1/activities')).toEqual([
+        'query:connectedSystemName',
         'query:page',
         'query:pageSize',
+        'query:runType',
         'query:status',
         'query:targetType',
       ]);

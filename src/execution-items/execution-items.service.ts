@@ -101,6 +101,9 @@ export interface AppendOptions {
 export interface ListActivitiesRequest extends PageRequest {
   targetType?: ActivityTargetType[];
   status?: ActivityStatus[];
+  runType?: RunType[];
+  /** Connected system names, exact (`target_context`). */
+  connectedSystemName?: string[];
 }
 
 export interface StartRunRequest {
@@ -284,6 +287,8 @@ export class ExecutionItemsService {
     const where: FindOptionsWhere<Activity> = {};
     if (request.targetType?.length) where.targetType = In(request.targetType);
     if (request.status?.length) where.status = In(request.status);
+    if (request.runType?.length) where.runType = In(request.runType);
+    if (request.connectedSystemName?.length) where.targetContext = In(request.connectedSystemName);
     const [activities, totalCount] = await this.activities.findAndCount({
       where,
       order: { created: 'DESC', id: 'DESC' },

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { GUID_PATTERN, toList, toStrictInteger } from '../../common/validation';
 import { EXPORT_FORMATS } from '../export-format';
 import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH, SORT_DIRECTIONS, SORT_KEYS } from '../item-query';
@@ -11,8 +11,10 @@ import {
   ERROR_TYPES,
   OBJECT_CHANGE_TYPES,
   OUTCOME_TYPES,
+  RUN_TYPES,
   type ActivityStatus,
   type ActivityTargetType,
+  type RunType,
 } from '../vocabulary';
 
 const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
@@ -168,6 +170,10 @@ export class ExportQuery extends ItemQueryParameters {
   format?: string;
 }
 
+const MAX_CONNECTED_SYSTEM_NAME_LENGTH = 256;
+const MAX_CONNECTED_SYSTEM_NAMES = 100;
+const CONNECTED_SYSTEM_NAME_MESSAGE = `must be connected system names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters without control characters`;
+
 export class ListActivitiesQuery extends PageQuery {
   /** One or more target types, repeated or comma-separated; any of them matches. */
   @ApiPropertyOptional(listDoc('Activities of these target types.', ACTIVITY_TARGET_TYPES))
@@ -184,4 +190,27 @@ export class ListActivitiesQuery extends PageQuery {
   @ArrayMaxSize(ACTIVITY_STATUSES.length, { message: 'lists too many values' })
   @IsIn(ACTIVITY_STATUSES, { each: true, message: `must be one of ${ACTIVITY_STATUSES.join(', ')}` })
   status?: ActivityStatus[];
+
+  /** One or more run types, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Runs of these run types.', RUN_TYPES))
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(RUN_TYPES.length, { message: 'lists too many values' })
+  @IsIn(RUN_TYPES, { each: true, message: `must be one of ${RUN_TYPES.join(', ')}` })
+  runType?: RunType[];
+
+  /** One or more connected system names (exact, case-sensitive), repeated or comma-separated. */
+  @ApiPropertyOptional({
+    ...listDoc(
+      `Runs against these connected systems (exact, case-sensitive names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters).`,
+    ),
+    example: ['HR Feed'],
+  })
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(MAX_CONNECTED_SYSTEM_NAMES, { message: 'lists too many values' })
+  @IsString({ each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  @Length(1, MAX_CONNECTED_SYSTEM_NAME_LENGTH, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  @Matches(/^\P{Cc}*$/u, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  connectedSystemName?: string[];
 }
