@@ -50,6 +50,8 @@ export async function createTestApp(
     // Swagger UI's assets need @fastify/static, which Jest cannot load on Node 20 (an ES module
     // dependency); test/openapi.e2e-spec.ts turns the UI on with a shim.
     API_DOCS_UI: 'false',
+    // The run viewer's files likewise; test/web-ui.e2e-spec.ts turns it on with the same shim.
+    UI_ENABLED: 'false',
     ...(server ? { DATABASE_URL: server.url, DATABASE_POOL_SIZE: '5' } : {}),
     ...env,
   });
