@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { boolean, ConfigError, text, type Env } from '../config/env';
 
 /** The identity provider the run viewer signs in with: OIDC authorization code with PKCE. */
@@ -12,10 +13,15 @@ export interface WebUiOidcConfig {
   resource: string | null;
 }
 
+/** Where `npm run build` puts the built app: `index.html`, `assets/` (hashed names) and `favicon.svg`. */
+export const WEB_UI_DIST_DIR = resolve(__dirname, '..', '..', 'web', 'dist');
+
 /** The run viewer: the browser app at `/`. */
 export interface WebUiConfig {
   /** Serve the app at `/` (`UI_ENABLED`); `false`: `/` is a 404 like any unknown route. */
   enabled: boolean;
+  /** The built app's folder (`UI_DIST_DIR`); by default `web/dist` of this package. */
+  distDir: string;
   /** `null`: no identity provider; the viewer signs in with a pasted token or API key only. */
   oidc: WebUiOidcConfig | null;
 }
@@ -23,11 +29,12 @@ export interface WebUiConfig {
 /** Reads `UI_ENABLED` and the `UI_OIDC_*` variables; the provider needs an authority and a client id. */
 export function loadWebUiConfig(env: Env): WebUiConfig {
   const enabled = boolean(env, 'UI_ENABLED', true);
+  const distDir = resolve(text(env, 'UI_DIST_DIR') ?? WEB_UI_DIST_DIR);
   const authority = text(env, 'UI_OIDC_AUTHORITY');
   const clientId = text(env, 'UI_OIDC_CLIENT_ID');
   const scope = text(env, 'UI_OIDC_SCOPE') ?? 'openid profile';
   const resource = text(env, 'UI_OIDC_RESOURCE') ?? null;
-  if (!authority && !clientId) return { enabled, oidc: null };
+  if (!authority && !clientId) return { enabled, distDir, oidc: null };
   if (!authority || !clientId) {
     throw new ConfigError(
       'Set both UI_OIDC_AUTHORITY and UI_OIDC_CLIENT_ID to sign in with an identity provider, or neither.',
@@ -35,7 +42,7 @@ export function loadWebUiConfig(env: Env): WebUiConfig {
   }
   if (!isHttpUrl(authority)) throw new ConfigError('UI_OIDC_AUTHORITY must be an http(s) URL.');
   if (!scope.split(/\s+/).includes('openid')) throw new ConfigError('UI_OIDC_SCOPE must include openid.');
-  return { enabled, oidc: { authority, clientId, scope, resource } };
+  return { enabled, distDir, oidc: { authority, clientId, scope, resource } };
 }
 
 function isHttpUrl(value: string): boolean {

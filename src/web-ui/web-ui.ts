@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WebUiConfig } from './web-ui-config';
-
-/** Where `npm run build` puts the built app: `index.html`, `assets/` (hashed names) and `favicon.svg`. */
-export const WEB_UI_ROOT = resolve(__dirname, '..', '..', 'web', 'dist');
 
 /** The app's own paths, each answered with `index.html`; the app reads the rest of the URL itself. */
 export const WEB_UI_PAGES = ['/', '/runs', '/runs/*', '/auth/callback'] as const;
@@ -64,12 +61,9 @@ const PAGE_CACHE = 'no-cache';
  * under the CSP above. Does nothing when `UI_ENABLED=false`; when the app is not built, logs how
  * to build it and serves nothing. Call before `init`, after `registerHttpSecurity`.
  */
-export async function registerWebUi(
-  app: NestFastifyApplication,
-  config: WebUiConfig,
-  root: string = WEB_UI_ROOT,
-): Promise<void> {
+export async function registerWebUi(app: NestFastifyApplication, config: WebUiConfig): Promise<void> {
   if (!config.enabled) return;
+  const root = config.distDir;
   if (!existsSync(join(root, 'index.html'))) {
     new Logger('WebUi').warn(
       `The run viewer is not built (no ${join(root, 'index.html')}): run npm run build.`,

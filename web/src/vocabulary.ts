@@ -24,11 +24,6 @@ export type SortKey = (typeof SORT_KEYS)[number];
 /** `CompleteWithError` → `Complete with error`, `FullSynchronisation` → `Full synchronisation`. */
 export function words(value: string): string {
   const spaced = value.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z])([A-Z][a-z])/g, '$1 $2');
-  return (
-    spaced.charAt(0) +
-    spaced
-      .slice(1)
-      .toLowerCase()
-      .replace(/\b(mvo|cso|id)\b/gi, (m) => m.toUpperCase())
-  );
+  const sentence = spaced.charAt(0) + spaced.slice(1).toLowerCase();
+  return sentence.replace(/\b(mvo|cso|id)\b/gi, (abbreviation) => abbreviation.toUpperCase());
 }
