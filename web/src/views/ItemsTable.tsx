@@ -51,7 +51,14 @@ function cellText(columnId: string, item: ExecutionItem): string {
     case 'errorType':
       return item.errorType ? words(item.errorType) : '';
     case 'outcomeSummary':
-      return item.outcomeSummary?.replaceAll(',', ', ').replaceAll(':', ' ') ?? '';
+      return (item.outcomeSummary ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const [type, count] = pair.split(':');
+          return `${words(type)} ${count}`;
+        })
+        .join(', ');
     default:
       return '';
   }
