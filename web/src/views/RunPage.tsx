@@ -60,6 +60,8 @@ export function RunPage({ runId }: { runId: string }) {
         <BackToRuns />
         <Waiting failureReason={activity.failureReason} isError={false} />
         <p role="status">Loading the run…</p>
+        {/* The items are asked for at once, beside the run, not after it. */}
+        <ItemsTable runId={runId} state={state} onSort={() => undefined} onOpen={() => undefined} />
       </section>
     );
   }
