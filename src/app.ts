@@ -15,6 +15,7 @@ import {
 } from './logging/request-logging';
 import { serveOpenApi } from './openapi/openapi-document';
 import { registerHttpSecurity } from './http/http-security';
+import { registerWebUi } from './web-ui/web-ui';
 
 export interface CreateAppOptions {
   /** `false`: Nest's own log lines off, and the pino logger silent unless `logDestination` is set. */
@@ -64,6 +65,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     recordRequestFacts(app);
     await registerHttpSecurity(app);
     serveOpenApi(app, { ui: config.apiDocsUi });
+    await registerWebUi(app, config.ui);
     // Once a shutdown begins, every response closes its connection: the server's close waits
     // for open connections, and a keep-alive one left idle by a finished request would hold it
     // until the keep-alive timeout.

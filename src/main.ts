@@ -55,6 +55,7 @@ function printDevelopmentAccess(config: AppConfig, url: string): void {
     '',
     `  curl -H "Authorization: Bearer $TOKEN" "${url}/api/v1/activities/${DEMO_ACTIVITIES.synchronisation}/items?page=1&pageSize=50"`,
     '',
+    ...(config.ui.enabled ? ['Run viewer, signed in:', '', `  ${url}/#token=${token}`, ''] : []),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }

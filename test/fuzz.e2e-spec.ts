@@ -22,6 +22,8 @@ const KNOWN_PARAMETERS = [
   'format',
   'targetType',
   'status',
+  'runType',
+  'connectedSystemName',
 ];
 
 /** Parameter names: the real ones, near misses, bracket forms and noise. */

@@ -5,14 +5,6 @@ import { OpenApiContract } from './support/openapi-contract';
 import { createTestApp, type TestApp } from './support/test-app';
 import { adminToken, bearer, token } from './support/tokens';
 
-// Swagger UI's assets are served by @fastify/static, whose content-disposition dependency is an ES
-// module: Node 20 requires it natively, Jest cannot. The CommonJS release of the same function
-// stands in for it here.
-jest.mock('../node_modules/@fastify/static/node_modules/content-disposition', () => ({
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  create: require('content-disposition'),
-}));
-
 const MISSING_ID = '0b0c0d0e-0f10-4112-8314-151617181920';
 const OTHER_ID = 'c0ffee00-1234-4abc-8def-000000000001';
 const NO_ROLE = token({ role: 'Reader' });
@@ -185,8 +177,10 @@ describe('OpenAPI document and Swagger UI', () => {
         'sortDirection',
       ];
       expect(names('/api/v1/activities')).toEqual([
+        'query:connectedSystemName',
         'query:page',
         'query:pageSize',
+        'query:runType',
         'query:status',
         'query:targetType',
       ]);

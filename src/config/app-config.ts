@@ -4,6 +4,7 @@ import { loadApiKeysConfig, type ApiKeysConfig } from './api-keys-config';
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
 import { loadRetentionConfig, type RetentionConfig } from './retention-config';
+import { loadWebUiConfig, type WebUiConfig } from './web-ui-config';
 import { boolean, ConfigError, integer, text, type Env } from './env';
 import { loadOperationsConfig, type OperationsConfig } from './operations-config';
 
@@ -19,6 +20,8 @@ export interface AppConfig extends OperationsConfig {
   demoData: boolean;
   apiKeys: ApiKeysConfig;
   retention: RetentionConfig;
+  /** The run viewer at `/`. */
+  ui: WebUiConfig;
 }
 
 export { ConfigError } from './env';
@@ -39,6 +42,7 @@ export function loadAppConfig(env: Env): AppConfig {
     demoData: boolean(env, 'DEMO_DATA', !production),
     apiKeys: loadApiKeysConfig(env),
     retention: loadRetentionConfig(env),
+    ui: loadWebUiConfig(env),
     ...loadOperationsConfig(env, production),
   };
 }

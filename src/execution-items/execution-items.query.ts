@@ -18,7 +18,7 @@ import {
 } from './item-sql';
 import type { PagePosition } from './paging';
 import { countedMatches, counterGuards } from './run-counters';
-import type { ActivityStatus, ActivityTargetType } from './vocabulary';
+import type { ActivityStatus, ActivityTargetType, RunType } from './vocabulary';
 
 /** A run's page of items and its item count, read in one statement (one snapshot). */
 export interface ItemPage {
@@ -71,6 +71,9 @@ export type PageBySequenceRow = ExecutionItemRow & {
 export interface ActivityFilters {
   targetType?: readonly ActivityTargetType[];
   status?: readonly ActivityStatus[];
+  runType?: readonly RunType[];
+  /** Exact names of connected systems (`target_context`). */
+  connectedSystemName?: readonly string[];
 }
 
 /**
@@ -242,6 +245,8 @@ export class ExecutionItemsQueries {
     const where: FindOptionsWhere<Activity> = {};
     if (filters.targetType?.length) where.targetType = In([...filters.targetType]);
     if (filters.status?.length) where.status = In([...filters.status]);
+    if (filters.runType?.length) where.runType = In([...filters.runType]);
+    if (filters.connectedSystemName?.length) where.targetContext = In([...filters.connectedSystemName]);
     return this.dataSource.getRepository(Activity).findAndCount({
       where,
       order: { created: 'DESC', id: 'DESC' },

@@ -39,10 +39,12 @@ import {
   ACTIVITY_TARGET_TYPES,
   EXPORT_FORMATS,
   RUN_PROFILE_TARGET_TYPE,
+  RUN_TYPES,
   isOneOf,
   type ActivityStatus,
   type ActivityTargetType,
   type ExportFormat,
+  type RunType,
 } from './vocabulary';
 
 export interface PageRequest {
@@ -62,9 +64,13 @@ export interface ExportItemsRequest extends ItemQueryInput {
   format?: ExportFormat;
 }
 
+/** Which activities to list; each list matches any of its values, different lists must all match. */
 export interface ListActivitiesRequest extends PageRequest {
   targetType?: readonly ActivityTargetType[];
   status?: readonly ActivityStatus[];
+  runType?: readonly RunType[];
+  /** Connected system names, exact and case-sensitive (a run's `targetContext`). */
+  connectedSystemName?: readonly string[];
 }
 
 /**
@@ -153,7 +159,7 @@ export class ExecutionItemsService {
     return toActivityResponse(activity);
   }
 
-  /** Activities, newest first, optionally only those of the given target types and statuses. */
+  /** Activities, newest first, optionally only those of the given target types, statuses, run types and connected systems. */
   async listActivities(request: ListActivitiesRequest = {}): Promise<ActivityPageResponse> {
     const filters = checkActivityFilters(request);
     const window = clampPage(request.page, request.pageSize, this.options);
@@ -280,7 +286,7 @@ function assertCursorMatches(
 /** The activity filters, checked for callers the types do not bind (JavaScript, HTTP). */
 function checkActivityFilters(request: ListActivitiesRequest): ActivityFilters {
   const problems: Record<string, string[]> = {};
-  const check = <T extends string>(key: 'targetType' | 'status', vocabulary: readonly T[]) => {
+  const check = <T extends string>(key: 'targetType' | 'status' | 'runType', vocabulary: readonly T[]) => {
     const values: unknown = request[key];
     if (values === undefined) return undefined;
     if (!Array.isArray(values) || !values.every((value) => isOneOf(vocabulary, value))) {
@@ -289,9 +295,18 @@ function checkActivityFilters(request: ListActivitiesRequest): ActivityFilters {
     }
     return values as T[];
   };
+  const { connectedSystemName } = request;
+  if (
+    connectedSystemName !== undefined &&
+    !(Array.isArray(connectedSystemName) && connectedSystemName.every((name) => typeof name === 'string'))
+  ) {
+    problems.connectedSystemName = ['must be a list of connected system names'];
+  }
   const filters = {
     targetType: check('targetType', ACTIVITY_TARGET_TYPES),
     status: check('status', ACTIVITY_STATUSES),
+    runType: check('runType', RUN_TYPES),
+    connectedSystemName,
   };
   if (Object.keys(problems).length > 0) throw ExecutionItemsError.invalid(problems);
   return filters;

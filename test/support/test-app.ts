@@ -50,9 +50,9 @@ export async function createTestApp(
     // Rate limits on, but out of the way of specs that send many requests with one token.
     RATE_LIMIT_PER_PRINCIPAL: '1000000',
     RATE_LIMIT_PER_IP: '1000000',
-    // Swagger UI's assets need @fastify/static, which Jest cannot load on Node 20 (an ES module
-    // dependency); test/openapi.e2e-spec.ts turns the UI on with a shim.
+    // Swagger UI and the run viewer off: the specs that test them (openapi, web-ui) turn them on.
     API_DOCS_UI: 'false',
+    UI_ENABLED: 'false',
     ...(server ? { DATABASE_URL: server.url, DATABASE_POOL_SIZE: '5' } : {}),
     ...env,
   });

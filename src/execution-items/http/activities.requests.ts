@@ -1,7 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsIn, IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateBy,
+} from 'class-validator';
 import type { ExportItemsRequest, ListActivitiesRequest, ListItemsRequest } from '../execution-items.service';
 import { GUID_PATTERN } from '../guid';
 import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH } from '../item-query';
@@ -12,6 +21,7 @@ import {
   EXPORT_FORMATS,
   OBJECT_CHANGE_TYPES,
   OUTCOME_TYPES,
+  RUN_TYPES,
   SORT_DIRECTIONS,
   SORT_KEYS,
   type ActivityStatus,
@@ -20,6 +30,7 @@ import {
   type ExportFormat,
   type ObjectChangeType,
   type OutcomeType,
+  type RunType,
   type SortDirection,
   type SortKey,
 } from '../vocabulary';
@@ -188,6 +199,10 @@ export class ExportQuery extends ItemQueryParameters implements ExportItemsReque
   format?: ExportFormat;
 }
 
+const MAX_CONNECTED_SYSTEM_NAME_LENGTH = 256;
+const MAX_CONNECTED_SYSTEM_NAMES = 100;
+const CONNECTED_SYSTEM_NAME_MESSAGE = `must be connected system names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters without control characters`;
+
 export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequest {
   /** One or more target types, repeated or comma-separated; any of them matches. */
   @ApiPropertyOptional(listDoc('Activities of these target types.', ACTIVITY_TARGET_TYPES))
@@ -204,4 +219,27 @@ export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequ
   @ArrayMaxSize(ACTIVITY_STATUSES.length, { message: 'lists too many values' })
   @IsIn(ACTIVITY_STATUSES, { each: true, message: `must be one of ${ACTIVITY_STATUSES.join(', ')}` })
   status?: ActivityStatus[];
+
+  /** One or more run types, repeated or comma-separated; any of them matches. */
+  @ApiPropertyOptional(listDoc('Runs of these run types.', RUN_TYPES))
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(RUN_TYPES.length, { message: 'lists too many values' })
+  @IsIn(RUN_TYPES, { each: true, message: `must be one of ${RUN_TYPES.join(', ')}` })
+  runType?: RunType[];
+
+  /** One or more connected system names (exact, case-sensitive), repeated or comma-separated. */
+  @ApiPropertyOptional({
+    ...listDoc(
+      `Runs against these connected systems (exact, case-sensitive names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters).`,
+    ),
+    example: ['HR Feed'],
+  })
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMaxSize(MAX_CONNECTED_SYSTEM_NAMES, { message: 'lists too many values' })
+  @IsString({ each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  @Length(1, MAX_CONNECTED_SYSTEM_NAME_LENGTH, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  @Matches(/^\P{Cc}*$/u, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  connectedSystemName?: string[];
 }
