@@ -87,11 +87,8 @@ export async function registerWebUi(app: NestFastifyApplication, config: WebUiCo
       serveDotFiles: false,
       // The Cache-Control below, not the plugin's own `public, max-age=0`.
       cacheControl: false,
-      setHeaders: (response, path) => {
-        void response.setHeader(
-          'Cache-Control',
-          path.startsWith(join(root, 'assets')) ? ASSET_CACHE : PAGE_CACHE,
-        );
+      setHeaders: (reply, path) => {
+        void reply.header('Cache-Control', path.startsWith(join(root, 'assets')) ? ASSET_CACHE : PAGE_CACHE);
       },
     });
     const page = (_request: unknown, reply: FastifyReply) => reply.sendFile('index.html');
