@@ -15,12 +15,14 @@ function errorBody(code: string, message: string, validationErrors: Record<strin
 interface Run {
   id: string;
   created: string;
+  completed: string | null;
   status: ActivityStatus;
   targetType: 'ConnectedSystemRunProfile';
   targetName: string;
   targetContext: string;
   runType: RunType;
   itemCount: number;
+  itemsWithErrors: number;
 }
 
 const id = (n: number) => `b0000000-0000-4000-8000-0000000000${n.toString(16).padStart(2, '0')}`;
@@ -34,12 +36,15 @@ const run = (
 ): Run => ({
   id: id(n),
   created,
+  // Runs that ended did so an hour after they started.
+  completed: status === 'InProgress' ? null : new Date(Date.parse(created) + 3_600_000).toISOString(),
   status,
   targetType: 'ConnectedSystemRunProfile',
   targetName,
   targetContext,
   runType,
   itemCount: 0,
+  itemsWithErrors: 0,
 });
 
 const HR_SYNC = run(
@@ -81,12 +86,14 @@ const RUNS = [HR_SYNC, LDAP_IMPORT, LDAP_EXPORT, HR_IMPORT, HR_LOWER];
 const SYSTEM = {
   id: id(9),
   created: '2022-05-01T09:00:00.000Z',
+  completed: null,
   status: 'Complete' as const,
   targetType: 'ConnectedSystem' as const,
   targetName: 'HR Feed',
   targetContext: null,
   runType: null,
   itemCount: 0,
+  itemsWithErrors: 0,
 };
 
 function page(items: object[]) {
@@ -115,7 +122,11 @@ describe('GET /api/v1/activities: runType and connectedSystemName', () => {
         runType: r.runType,
       });
       if (r.status !== 'InProgress') await t.runs.completeRun(r.id, { status: r.status });
-      await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [r.id, r.created]);
+      await t.dataSource.query('UPDATE activities SET created = $2, completed = $3 WHERE id = $1', [
+        r.id,
+        r.created,
+        r.completed,
+      ]);
     }
   });
 

@@ -27,12 +27,14 @@ function errorBody(code: string, message: string, validationErrors: Record<strin
 interface ExpectedActivity {
   id: string;
   created: string;
+  completed: string | null;
   status: ActivityStatus;
   targetType: ActivityTargetType;
   targetName: string | null;
   targetContext: string | null;
   runType: RunType | null;
   itemCount: number;
+  itemsWithErrors: number;
 }
 
 const id = (n: number) => `a0000000-0000-4000-8000-0000000000${n.toString(16).padStart(2, '0')}`;
@@ -41,42 +43,50 @@ const id = (n: number) => `a0000000-0000-4000-8000-0000000000${n.toString(16).pa
 const RUN_SYNC: ExpectedActivity = {
   id: id(1),
   created: '2021-03-10T09:00:00.000Z',
+  completed: '2021-03-10T09:45:00.000Z',
   status: 'Complete',
   targetType: 'ConnectedSystemRunProfile',
   targetName: 'Full Sync',
   targetContext: 'HR',
   runType: 'FullSynchronisation',
   itemCount: 3,
+  itemsWithErrors: 1,
 };
 const RUN_IMPORT: ExpectedActivity = {
   id: id(3),
   created: '2021-03-08T17:30:15.250Z',
+  completed: null,
   status: 'InProgress',
   targetType: 'ConnectedSystemRunProfile',
   targetName: 'Delta Import',
   targetContext: 'LDAP',
   runType: 'DeltaImport',
   itemCount: 2,
+  itemsWithErrors: 0,
 };
 const RUN_EXPORT: ExpectedActivity = {
   id: id(5),
   created: '2021-03-06T09:00:00.000Z',
+  completed: '2021-03-06T09:00:30.000Z',
   status: 'FailedWithError',
   targetType: 'ConnectedSystemRunProfile',
   targetName: 'Export',
   targetContext: 'SCIM App',
   runType: 'Export',
   itemCount: 0,
+  itemsWithErrors: 0,
 };
 const RUN_CANCELLED: ExpectedActivity = {
   id: id(10),
   created: '2021-03-02T09:00:00.000Z',
+  completed: '2021-03-02T10:15:00.000Z',
   status: 'Cancelled',
   targetType: 'ConnectedSystemRunProfile',
   targetName: 'Full Import',
   targetContext: 'LDAP',
   runType: 'FullImport',
   itemCount: 1,
+  itemsWithErrors: 0,
 };
 
 // Other activities, inserted directly.
@@ -90,12 +100,14 @@ const other = (
 ): ExpectedActivity => ({
   id: id(n),
   created,
+  completed: null,
   status,
   targetType,
   targetName,
   targetContext,
   runType: null,
   itemCount: 0,
+  itemsWithErrors: 0,
 });
 const SYSTEM = other(2, '2021-03-09T09:00:00.000Z', 'ConnectedSystem', 'Complete', 'HR');
 const RULE = other(
@@ -151,11 +163,16 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
         const items = Array.from({ length: run.itemCount }, (_, i) => ({
           objectChangeType: 'Add' as const,
           displayName: `User ${i + 1}`,
+          errorType: i < run.itemsWithErrors ? ('DuplicateObject' as const) : null,
         }));
         await t.runs.appendItems(run.id, items);
       }
       if (run.status !== 'InProgress') await t.runs.completeRun(run.id, { status: run.status });
-      await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [run.id, run.created]);
+      await t.dataSource.query('UPDATE activities SET created = $2, completed = $3 WHERE id = $1', [
+        run.id,
+        run.created,
+        run.completed,
+      ]);
     }
   });
 
@@ -317,19 +334,21 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
             { objectChangeType: 'Joined' },
             { objectChangeType: 'Projected' },
           ]);
-          await t.runs.completeRun(run.id, { status: 'CompleteWithWarning' });
+          const completed = await t.runs.completeRun(run.id, { status: 'CompleteWithWarning' });
           const res = await get('/api/v1/activities?pageSize=2').expect(200);
           expect(res.body.totalCount).toBe(13);
           expect(res.body.items).toEqual([
             {
               id: run.id,
               created: run.created,
+              completed: completed.completed,
               status: 'CompleteWithWarning',
               targetType: 'ConnectedSystemRunProfile',
               targetName: 'Delta Sync',
               targetContext: 'HR',
               runType: 'DeltaSynchronisation',
               itemCount: 2,
+              itemsWithErrors: 0,
             },
             RUN_SYNC,
           ]);
@@ -493,7 +512,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
         expect(res.body).toEqual(RULE);
       });
 
-      it('shows the item count and status as the run goes on', async () => {
+      it('shows the item and error counts, status and completion time as the run goes on', async () => {
         const run = await t.runs.startRun({
           connectedSystemName: 'SCIM App',
           runProfileName: 'Delta Import',
@@ -503,26 +522,38 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           const expected = {
             id: run.id,
             created: run.created,
+            completed: null,
             status: 'InProgress',
             targetType: 'ConnectedSystemRunProfile',
             targetName: 'Delta Import',
             targetContext: 'SCIM App',
             runType: 'DeltaImport',
             itemCount: 0,
+            itemsWithErrors: 0,
           };
           expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual(expected);
-          await t.runs.appendItems(run.id, [{ objectChangeType: 'Update' }, { objectChangeType: 'Delete' }]);
+          await t.runs.appendItems(run.id, [
+            { objectChangeType: 'Update' },
+            { objectChangeType: 'Delete', errorType: 'UnresolvedReference' },
+          ]);
           await t.runs.appendItems(run.id, [{ objectChangeType: 'Add' }]);
           expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual({
             ...expected,
             itemCount: 3,
+            itemsWithErrors: 1,
           });
-          await t.runs.completeRun(run.id, { status: 'CompleteWithError' });
-          expect((await get(`/api/v1/activities/${run.id}`).expect(200)).body).toEqual({
+          const before = Date.now();
+          await t.runs.completeRun(run.id);
+          const after = await get(`/api/v1/activities/${run.id}`).expect(200);
+          expect(after.body).toEqual({
             ...expected,
+            completed: expect.any(String),
             status: 'CompleteWithError',
             itemCount: 3,
+            itemsWithErrors: 1,
           });
+          // Server time, a second either way for the clocks of the test and the database.
+          expect(Math.abs(Date.parse(after.body.completed) - before)).toBeLessThan(1000);
         } finally {
           await t.dataSource.query('DELETE FROM activities WHERE id = $1', [run.id]);
         }

@@ -167,12 +167,14 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       expect(run).toEqual({
         id: expect.stringMatching(GUID),
         created: TIMESTAMP,
+        completed: null,
         status: 'InProgress',
         targetType: 'ConnectedSystemRunProfile',
         targetName: 'Full Import',
         targetContext: 'LDAP',
         runType: 'FullImport',
         itemCount: 0,
+        itemsWithErrors: 0,
       });
       const [row] = await t.dataSource.query(
         `SELECT target_type, target_name, target_context, run_type, status, completed, item_count,
@@ -883,10 +885,16 @@ describe('ExecutionItemsService write path (startRun, appendItems, completeRun)'
       const run = await startRun();
       await t.runs.appendItems(run.id, [JOINED, BROKEN]);
       const before = Date.now();
-      const completed = await t.runs.completeRun(run.id, { status: status });
+      const completed = await t.runs.completeRun(run.id, { status });
       const after = Date.now();
-      expect(completed).toEqual({ ...run, status, itemCount: 2 });
       const row = await activityRow(run.id);
+      expect(completed).toEqual({
+        ...run,
+        status,
+        itemCount: 2,
+        itemsWithErrors: 1,
+        completed: row?.completed?.toISOString(),
+      });
       expect(row?.status).toBe(status);
       expect(row?.completed).toBeInstanceOf(Date);
       expect(row!.completed!.getTime()).toBeGreaterThanOrEqual(row!.created.getTime());

@@ -18,17 +18,10 @@ function envExample(): Map<string, string> {
   return new Map(entries);
 }
 
-/**
- * The README's configuration table as name → default cell, in table order, followed by the run
- * viewer's (docs/run-viewer.md) until the README lists those too.
- */
+/** The README's configuration table as name → default cell, in table order. */
 function readmeTable(): Map<string, string> {
   const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-  const viewer = readFileSync(resolve(ROOT, 'docs', 'run-viewer.md'), 'utf8');
-  const viewerSection = viewer.slice(viewer.indexOf('\n## Configuration\n'));
-  const section =
-    readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## The database\n')) +
-    (readme.includes('`UI_ENABLED`') ? '' : viewerSection.slice(0, viewerSection.indexOf('\n## ', 1)));
+  const section = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## The database\n'));
   const rows = section
     .split('\n')
     .filter((line) => line.startsWith('| `'))

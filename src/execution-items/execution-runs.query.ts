@@ -47,8 +47,9 @@ export function itemCopyRow(id: string, activityId: string, sequence: number, it
 }
 
 /** An activity's response columns, as `RETURNING` gives them. */
-const ACTIVITY_FIELDS = `id, created, status, target_type AS "targetType", target_name AS "targetName",
-  target_context AS "targetContext", run_type AS "runType", item_count AS "itemCount"`;
+const ACTIVITY_FIELDS = `id, created, completed, status, target_type AS "targetType", target_name AS "targetName",
+  target_context AS "targetContext", run_type AS "runType", item_count AS "itemCount",
+  error_item_count AS "errorItemCount"`;
 
 /** The items an append wrote, in order, with the ids it gave them. */
 export interface WrittenItems {

@@ -21,6 +21,14 @@ export class ActivityResponse {
   @ApiProperty({ format: 'date-time' })
   created!: string;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the run ended; `null` while it is in progress and for activities that are not runs.',
+  })
+  completed!: string | null;
+
   @ApiProperty({ enum: ACTIVITY_STATUSES, enumName: 'ActivityStatus' })
   status!: ActivityStatus;
 
@@ -38,23 +46,37 @@ export class ActivityResponse {
 
   @ApiProperty({ type: 'integer', minimum: 0 })
   itemCount!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Items with an error (`errorType` not null).' })
+  itemsWithErrors!: number;
 }
 
 /** The columns of an activity that its response shows. */
 export type ActivityFields = Pick<
   Activity,
-  'id' | 'created' | 'status' | 'targetType' | 'targetName' | 'targetContext' | 'runType' | 'itemCount'
+  | 'id'
+  | 'created'
+  | 'completed'
+  | 'status'
+  | 'targetType'
+  | 'targetName'
+  | 'targetContext'
+  | 'runType'
+  | 'itemCount'
+  | 'errorItemCount'
 >;
 
 export function toActivityResponse(activity: ActivityFields): ActivityResponse {
   return {
     id: activity.id,
     created: activity.created.toISOString(),
+    completed: activity.completed?.toISOString() ?? null,
     status: activity.status,
     targetType: activity.targetType,
     targetName: activity.targetName,
     targetContext: activity.targetContext,
     runType: activity.runType,
     itemCount: activity.itemCount,
+    itemsWithErrors: activity.errorItemCount,
   };
 }

@@ -70,16 +70,20 @@ describe('the module without HTTP, in a host that records runs through it', () =
 
   it('answers the run’s activity, counters, filters and item detail', async () => {
     const items = app.get(ExecutionItemsService);
-    assert.deepEqual(await items.getActivity(runId), {
+    const activity = await items.getActivity(runId);
+    assert.deepEqual(activity, {
       id: runId,
-      created: (await items.getActivity(runId)).created,
+      created: activity.created,
+      completed: activity.completed,
       status: 'Complete',
       targetType: 'ConnectedSystemRunProfile',
       targetName: 'Full Import',
       targetContext: 'HR',
       runType: 'FullImport',
       itemCount: 1000,
+      itemsWithErrors: 0,
     });
+    assert.ok(activity.completed && activity.completed >= activity.created);
     assert.deepEqual(await items.getStats(runId), {
       activityId: runId,
       totalCount: 1000,

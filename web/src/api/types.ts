@@ -17,12 +17,15 @@ export interface ItemPage extends Page<ExecutionItem> {
 export interface Activity {
   id: string;
   created: string;
+  /** When the run ended; null while it runs. */
+  completed: string | null;
   status: string;
   targetType: string;
   targetName: string | null;
   targetContext: string | null;
   runType: string | null;
   itemCount: number;
+  itemsWithErrors: number;
 }
 
 export interface ExecutionItem {

@@ -131,11 +131,11 @@ function RunHeader({ activity, stats }: { activity: Activity; stats: ActivitySta
         <div>
           <dt>Duration</dt>
           <dd>
-            {running ? (
-              `running for ${formatDuration(now - Date.parse(activity.created))}`
-            ) : (
-              <span title="The API does not report when a run ended.">not reported</span>
-            )}
+            {running
+              ? `running for ${formatDuration(now - Date.parse(activity.created))}`
+              : activity.completed
+                ? formatDuration(Date.parse(activity.completed) - Date.parse(activity.created))
+                : '—'}
           </dd>
         </div>
         <div>
@@ -144,7 +144,7 @@ function RunHeader({ activity, stats }: { activity: Activity; stats: ActivitySta
         </div>
         <div>
           <dt>With errors</dt>
-          <dd>{stats ? formatNumber(stats.itemsWithErrors) : '…'}</dd>
+          <dd>{formatNumber(stats?.itemsWithErrors ?? activity.itemsWithErrors)}</dd>
         </div>
       </dl>
     </header>

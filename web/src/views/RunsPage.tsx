@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { api, type RunsFilter } from '../api/client';
 import type { Activity } from '../api/types';
@@ -155,15 +155,6 @@ export function RunsPage() {
 }
 
 function RunsTable({ runs }: { runs: Activity[] }) {
-  // Error counts come from each run's counters; a finished run's never change.
-  const stats = useQueries({
-    queries: runs.map((run) => ({
-      queryKey: ['stats', run.id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => api.getStats(run.id, signal),
-      staleTime: run.status === 'InProgress' ? 0 : Infinity,
-      refetchInterval: run.status === 'InProgress' ? LIVE_REFRESH_MS : (false as const),
-    })),
-  });
   return (
     <table className="runs-table">
       <caption className="visually-hidden">Runs, newest first</caption>
@@ -183,8 +174,8 @@ function RunsTable({ runs }: { runs: Activity[] }) {
         </tr>
       </thead>
       <tbody>
-        {runs.map((run, index) => {
-          const errors = stats[index]?.data?.itemsWithErrors;
+        {runs.map((run) => {
+          const errors = run.itemsWithErrors;
           return (
             <tr key={run.id} className={run.status === 'InProgress' ? 'in-progress' : undefined}>
               <td>{formatDateTime(run.created)}</td>
@@ -200,7 +191,7 @@ function RunsTable({ runs }: { runs: Activity[] }) {
               </td>
               <td className="numeric">{formatNumber(run.itemCount)}</td>
               <td className={`numeric${errors ? ' has-errors' : ''}`}>
-                {errors === undefined ? '…' : formatNumber(errors)}
+                {formatNumber(errors)}
               </td>
             </tr>
           );
