@@ -4,6 +4,7 @@ import { completeOidcSignIn } from './auth/oidc';
 import { getCredential, signOut, subscribe } from './auth/session';
 import { SignIn } from './auth/SignIn';
 import { followLink, navigate, routeOf, useLocation } from './routing';
+import { settings } from './settings';
 import { RunPage } from './views/RunPage';
 import { RunsPage } from './views/RunsPage';
 
@@ -62,7 +63,7 @@ function Callback() {
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
     let cancelled = false;
-    completeOidcSignIn().then(
+    completeOidcSignIn(settings).then(
       (returnTo) => !cancelled && navigate(returnTo, { replace: true }),
       (error: unknown) =>
         !cancelled &&

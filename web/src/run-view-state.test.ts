@@ -3,7 +3,11 @@ import { itemsQuery, readRunViewState, writeRunViewState } from './run-view-stat
 
 describe('the run view state in the URL', () => {
   it('reads what it writes, and leaves defaults out of the link', () => {
-    const state = readRunViewState(new URLSearchParams('errorType=DuplicateObject,UnresolvedReference&objectType=user&hasError=true&search=smith&sortBy=displayName&sortDirection=desc&item=abc'));
+    const state = readRunViewState(
+      new URLSearchParams(
+        'errorType=DuplicateObject,UnresolvedReference&objectType=user&hasError=true&search=smith&sortBy=displayName&sortDirection=desc&item=abc',
+      ),
+    );
     expect(state).toEqual({
       errorType: ['DuplicateObject', 'UnresolvedReference'],
       objectChangeType: [],
@@ -20,7 +24,9 @@ describe('the run view state in the URL', () => {
   });
 
   it('ignores values it does not know rather than sending them', () => {
-    const state = readRunViewState(new URLSearchParams('sortBy=colour&sortDirection=sideways&hasError=maybe'));
+    const state = readRunViewState(
+      new URLSearchParams('sortBy=colour&sortDirection=sideways&hasError=maybe'),
+    );
     expect(state.sortBy).toBe('sequence');
     expect(state.sortDirection).toBe('asc');
     expect(state.hasError).toBeNull();

@@ -1,5 +1,5 @@
 import { useId, useState, useSyncExternalStore, type FormEvent } from 'react';
-import { oidcAvailable, startOidcSignIn } from './oidc';
+import { oidcAvailable, startOidcSignIn, subscribeToOidc } from './oidc';
 import { credentialFromText, getEndReason, signIn, subscribe } from './session';
 
 /**
@@ -8,6 +8,8 @@ import { credentialFromText, getEndReason, signIn, subscribe } from './session';
  */
 export function SignIn() {
   const reason = useSyncExternalStore(subscribe, getEndReason);
+  // The settings arrive beside the first render; the provider's button appears with them.
+  const withProvider = useSyncExternalStore(subscribeToOidc, oidcAvailable);
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [leaving, setLeaving] = useState(false);
@@ -43,7 +45,7 @@ export function SignIn() {
           {reason}
         </p>
       )}
-      {oidcAvailable() && (
+      {withProvider && (
         <section aria-labelledby="sign-in-provider">
           <h2 id="sign-in-provider">With your organisation’s account</h2>
           <button type="button" className="button-primary" onClick={useProvider} disabled={leaving}>
@@ -52,7 +54,7 @@ export function SignIn() {
         </section>
       )}
       <section aria-labelledby="sign-in-token">
-        <h2 id="sign-in-token">{oidcAvailable() ? 'Or with a token' : 'With a token'}</h2>
+        <h2 id="sign-in-token">{withProvider ? 'Or with a token' : 'With a token'}</h2>
         <form onSubmit={submit}>
           <label htmlFor={fieldId}>Bearer token or API key</label>
           <p id={hintId} className="hint">
@@ -73,7 +75,7 @@ export function SignIn() {
               {problem}
             </p>
           )}
-          <button type="submit" className={oidcAvailable() ? 'button-secondary' : 'button-primary'}>
+          <button type="submit" className={withProvider ? 'button-secondary' : 'button-primary'}>
             Sign in with this token
           </button>
         </form>

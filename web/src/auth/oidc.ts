@@ -1,11 +1,13 @@
-import { UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import type { UserManager } from 'oidc-client-ts';
 import type { UiConfig } from '../api/types';
 import { signIn } from './session';
 
 /** Where the identity provider sends the browser back with the authorization code. */
 export const CALLBACK_PATH = '/auth/callback';
 
-let manager: UserManager | null = null;
+/** The client, loaded on first use: a page that never signs in by OIDC never downloads it. */
+let manager: Promise<UserManager> | null = null;
+const listeners = new Set<() => void>();
 
 /**
  * The identity provider, through oidc-client-ts: authorization code with PKCE (S256), a public
@@ -15,21 +17,31 @@ let manager: UserManager | null = null;
  */
 export function configureOidc(config: UiConfig['oidc']): void {
   manager = config
-    ? new UserManager({
-        authority: config.authority,
-        client_id: config.clientId,
-        redirect_uri: `${window.location.origin}${CALLBACK_PATH}`,
-        post_logout_redirect_uri: `${window.location.origin}/`,
-        response_type: 'code',
-        scope: config.scope,
-        ...(config.resource ? { resource: config.resource } : {}),
-        loadUserInfo: false,
-        automaticSilentRenew: false,
-        monitorSession: false,
-        userStore: new WebStorageStateStore({ store: window.sessionStorage }),
-        stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
-      })
+    ? import('oidc-client-ts').then(
+        ({ UserManager, WebStorageStateStore }) =>
+          new UserManager({
+            authority: config.authority,
+            client_id: config.clientId,
+            redirect_uri: `${window.location.origin}${CALLBACK_PATH}`,
+            post_logout_redirect_uri: `${window.location.origin}/`,
+            response_type: 'code',
+            scope: config.scope,
+            ...(config.resource ? { resource: config.resource } : {}),
+            loadUserInfo: false,
+            automaticSilentRenew: false,
+            monitorSession: false,
+            userStore: new WebStorageStateStore({ store: window.sessionStorage }),
+            stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
+          }),
+      )
     : null;
+  listeners.forEach((listener) => listener());
+}
+
+/** For `useSyncExternalStore`: the sign-in page shows the provider's button once the settings came. */
+export function subscribeToOidc(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 export function oidcAvailable(): boolean {
@@ -39,22 +51,23 @@ export function oidcAvailable(): boolean {
 /** Leaves for the identity provider; comes back to `returnTo` after the callback. */
 export async function startOidcSignIn(returnTo: string): Promise<void> {
   if (!manager) throw new Error('No identity provider is configured.');
-  await manager.signinRedirect({ state: { returnTo } });
+  await (await manager).signinRedirect({ state: { returnTo } });
 }
 
 let completing: Promise<string> | null = null;
 
 /** Completes the sign-in at the callback (once, however often it is asked); returns where to go next. */
-export function completeOidcSignIn(): Promise<string> {
-  completing ??= exchangeCode();
+export function completeOidcSignIn(settings: Promise<unknown>): Promise<string> {
+  completing ??= settings.then(exchangeCode);
   return completing;
 }
 
 async function exchangeCode(): Promise<string> {
   if (!manager) throw new Error('No identity provider is configured.');
-  const user = await manager.signinRedirectCallback();
+  const client = await manager;
+  const user = await client.signinRedirectCallback();
   signIn({ kind: 'bearer', token: user.access_token, source: 'oidc' });
-  await manager.removeUser();
+  await client.removeUser();
   const returnTo = (user.state as { returnTo?: unknown } | undefined)?.returnTo;
   return typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//')
     ? returnTo

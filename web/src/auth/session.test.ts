@@ -8,11 +8,17 @@ describe('session', () => {
   });
 
   it('/#token= signs in, and the fragment leaves the address bar and history at once', () => {
-    window.history.replaceState(null, '', '/runs/7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60?hasError=true#token=abc.def.ghi');
+    window.history.replaceState(
+      null,
+      '',
+      '/runs/7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60?hasError=true#token=abc.def.ghi',
+    );
     const before = window.history.length;
     expect(takeTokenFromFragment()).toBe(true);
     expect(window.location.hash).toBe('');
-    expect(window.location.pathname + window.location.search).toBe('/runs/7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60?hasError=true');
+    expect(window.location.pathname + window.location.search).toBe(
+      '/runs/7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60?hasError=true',
+    );
     expect(window.history.length).toBe(before);
     expect(getCredential()).toEqual({ kind: 'bearer', token: 'abc.def.ghi', source: 'link' });
   });

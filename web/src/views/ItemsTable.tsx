@@ -8,15 +8,13 @@ import {
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { api, queryString } from '../api/client';
+import { itemPagesQuery } from '../api/queries';
 import type { ExecutionItem } from '../api/types';
 import { Problem, Waiting } from '../components/Problem';
 import { formatNumber } from '../format';
-import { hasFilters, itemsQuery, type RunViewState } from '../run-view-state';
+import { hasFilters, type RunViewState } from '../run-view-state';
 import { words, type SortKey } from '../vocabulary';
 
-/** Rows per request: the API's largest page. */
-export const ITEMS_PAGE_SIZE = 100;
 const ROW_HEIGHT = 36;
 /** Ask for the next page when the last rendered row is this close to the end of what is loaded. */
 const PREFETCH_ROWS = 30;
@@ -81,15 +79,8 @@ export function ItemsTable({
   onSort: (sortBy: SortKey, direction: 'asc' | 'desc') => void;
   onOpen: (itemId: string) => void;
 }) {
-  const query = queryString({ ...itemsQuery(state), pageSize: ITEMS_PAGE_SIZE });
-  const items = useInfiniteQuery({
-    queryKey: ['items', runId, query],
-    queryFn: ({ pageParam, signal }) =>
-      api.listItems(runId, pageParam ? queryString({ cursor: pageParam }) : query, signal),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    staleTime: Infinity,
-  });
+  const pages = itemPagesQuery(runId, state);
+  const items = useInfiniteQuery(pages);
   const rows = useMemo(() => items.data?.pages.flatMap((page) => page.items) ?? [], [items.data]);
   const total = items.data?.pages[0]?.totalCount ?? 0;
 
@@ -129,6 +120,8 @@ export function ItemsTable({
   // Keyboard: one row is in the tab order at a time (roving tabindex).
   const [active, setActive] = useState(0);
   const focusAfterRender = useRef(false);
+  // A new query (another filter, search or sort) starts again at its first row.
+  const query = pages.queryKey[2];
   useEffect(() => setActive(0), [query]);
   useEffect(() => {
     if (!focusAfterRender.current) return;

@@ -15,7 +15,11 @@ const node = (type: string, children: OutcomeNode[] = [], extra: Partial<Outcome
 });
 
 const TREE = [
-  node('Disconnected', [node('MvoDeleted', [node('DeprovisionQueued', [], { targetDescription: 'Corporate LDAP', targetId: 'cs-1' })])]),
+  node('Disconnected', [
+    node('MvoDeleted', [
+      node('DeprovisionQueued', [], { targetDescription: 'Corporate LDAP', targetId: 'cs-1' }),
+    ]),
+  ]),
   node('AttributeFlow', [], { detailCount: 14, detailMessage: 'mail' }),
 ];
 

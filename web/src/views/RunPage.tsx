@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { api, queryString } from '../api/client';
+import { activityQuery } from '../api/queries';
 import { sentenceFor } from '../api/errors';
 import type { Activity, ActivityStats } from '../api/types';
 import { Problem, Waiting } from '../components/Problem';
@@ -32,8 +33,7 @@ export function RunPage({ runId }: { runId: string }) {
     navigate(`/runs/${runId}${writeRunViewState({ ...state, ...change })}`, options);
 
   const activity = useQuery({
-    queryKey: ['activity', runId],
-    queryFn: ({ signal }) => api.getActivity(runId, signal),
+    ...activityQuery(runId),
     refetchInterval: (query) => (query.state.data?.status === 'InProgress' ? LIVE_REFRESH_MS : false),
   });
   const inProgress = activity.data?.status === 'InProgress';

@@ -190,9 +190,7 @@ function RunsTable({ runs }: { runs: Activity[] }) {
                 <StatusBadge status={run.status} />
               </td>
               <td className="numeric">{formatNumber(run.itemCount)}</td>
-              <td className={`numeric${errors ? ' has-errors' : ''}`}>
-                {formatNumber(errors)}
-              </td>
+              <td className={`numeric${errors ? ' has-errors' : ''}`}>{formatNumber(errors)}</td>
             </tr>
           );
         })}
