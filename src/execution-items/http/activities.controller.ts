@@ -12,6 +12,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import { ExecutionItemsService } from '../execution-items.service';
 import { ActivityResponse } from '../responses/activity.response';
 import { ActivityStatsResponse } from '../responses/activity-stats.response';
+import { ErrorCode } from '../responses/error-envelope.response';
 import { ExecutionItemDetailResponse } from '../responses/execution-item.response';
 import { ActivityPageResponse, ItemPageResponse } from '../responses/page.response';
 import {
@@ -22,7 +23,6 @@ import {
   ListActivitiesQuery,
   NoQuery,
 } from './activities.requests';
-import { ErrorCode } from '../responses/error-envelope.response';
 import { ApiErrorResponses } from './api-error-responses';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { AuthenticatedGuard } from './authenticated.guard';

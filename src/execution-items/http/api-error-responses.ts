@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ErrorEnvelope } from '../responses/error-envelope.response';
+import { ErrorCode, ErrorEnvelope } from '../responses/error-envelope.response';
 import { statusForCode } from './api-error';
-import { ErrorCode } from '../responses/error-envelope.response';
 
 const WHEN: Record<ErrorCode, string> = {
   [ErrorCode.ValidationError]:

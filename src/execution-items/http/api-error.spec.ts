@@ -1,7 +1,6 @@
 import { EXECUTION_ITEMS_ERROR_REASONS, ExecutionItemsError } from '../execution-items.error';
-import { errorEnvelope } from '../responses/error-envelope.response';
 import { ApiError, codeForReason, statusForCode } from './api-error';
-import { ErrorCode } from '../responses/error-envelope.response';
+import { ErrorCode, errorEnvelope } from '../responses/error-envelope.response';
 
 /** The statuses of the contract (§4). */
 const CONTRACT_STATUS: Record<string, number> = {

@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ExecutionItemsError } from '../execution-items.error';
-import { errorEnvelope } from '../responses/error-envelope.response';
+import { ErrorCode, errorEnvelope } from '../responses/error-envelope.response';
 import { ApiError, statusForCode } from './api-error';
-import { ErrorCode } from '../responses/error-envelope.response';
 import { isDatabaseUnavailable } from './database-errors';
 
 /** Seconds a client should wait before retrying a 503. */

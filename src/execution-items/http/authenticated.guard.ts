@@ -9,8 +9,8 @@ import {
 import { AuthGuard } from '@nestjs/passport';
 import passport from 'passport';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from '../execution-items.options';
-import { ApiError } from './api-error';
 import { ErrorCode } from '../responses/error-envelope.response';
+import { ApiError } from './api-error';
 
 /** The strategy name `authStrategies` holds by default: the host's bearer token strategy. */
 export const JWT_STRATEGY = 'jwt';

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from '../execution-items.options';
-import { ApiError } from './api-error';
 import { ErrorCode } from '../responses/error-envelope.response';
+import { ApiError } from './api-error';
 
 /**
  * Lets a request through only when the authenticated principal holds the module's required role
