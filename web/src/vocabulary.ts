@@ -1,25 +1,8 @@
-/** The contract's vocabularies the viewer offers as filters (contract §2). */
-
-export const ACTIVITY_STATUSES = [
-  'InProgress',
-  'Complete',
-  'CompleteWithWarning',
-  'CompleteWithError',
-  'FailedWithError',
-  'Cancelled',
-] as const;
-
-export const RUN_TYPES = [
-  'FullImport',
-  'DeltaImport',
-  'FullSynchronisation',
-  'DeltaSynchronisation',
-  'Export',
-] as const;
-
-/** The list's sort keys; `sequence` is the order the run processed the objects. */
-export const SORT_KEYS = ['sequence', 'displayName', 'externalIdValue', 'objectType', 'errorType'] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
+/**
+ * The contract's vocabularies the viewer offers as filters and sorts: the module's own lists
+ * (a plain module without imports, bundled into the app), so the two cannot drift apart.
+ */
+export { ACTIVITY_STATUSES, RUN_TYPES, SORT_KEYS, type SortKey } from '../../src/execution-items/vocabulary';
 
 /** `CompleteWithError` → `Complete with error`, `FullSynchronisation` → `Full synchronisation`. */
 export function words(value: string): string {

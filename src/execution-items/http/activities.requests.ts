@@ -81,6 +81,20 @@ function ListParameter(): PropertyDecorator {
   return applyDecorators(IsOptional(), Transform(toList)) as PropertyDecorator;
 }
 
+/**
+ * An optional list of values of one vocabulary, repeated or comma-separated, checked here (the
+ * activity filters, which the service checks again for module callers, with the same message).
+ */
+function VocabularyListParameter(description: string, vocabulary: readonly string[]): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional(listDoc(description, vocabulary)),
+    IsOptional(),
+    Transform(toList),
+    ArrayMaxSize(vocabulary.length, { message: 'lists too many values' }),
+    IsIn(vocabulary, { each: true, message: `must be one of ${vocabulary.join(', ')}` }),
+  ) as PropertyDecorator;
+}
+
 /** An optional parameter that may appear once; its value is checked by the service. */
 function SingleParameter(): PropertyDecorator {
   return applyDecorators(IsOptional(), NotRepeated()) as PropertyDecorator;
@@ -205,27 +219,15 @@ const CONNECTED_SYSTEM_NAME_MESSAGE = `must be connected system names of 1 to ${
 
 export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequest {
   /** One or more target types, repeated or comma-separated; any of them matches. */
-  @ApiPropertyOptional(listDoc('Activities of these target types.', ACTIVITY_TARGET_TYPES))
-  @IsOptional()
-  @Transform(toList)
-  @ArrayMaxSize(ACTIVITY_TARGET_TYPES.length, { message: 'lists too many values' })
-  @IsIn(ACTIVITY_TARGET_TYPES, { each: true, message: `must be one of ${ACTIVITY_TARGET_TYPES.join(', ')}` })
+  @VocabularyListParameter('Activities of these target types.', ACTIVITY_TARGET_TYPES)
   targetType?: ActivityTargetType[];
 
   /** One or more statuses, repeated or comma-separated; any of them matches. */
-  @ApiPropertyOptional(listDoc('Activities with these statuses.', ACTIVITY_STATUSES))
-  @IsOptional()
-  @Transform(toList)
-  @ArrayMaxSize(ACTIVITY_STATUSES.length, { message: 'lists too many values' })
-  @IsIn(ACTIVITY_STATUSES, { each: true, message: `must be one of ${ACTIVITY_STATUSES.join(', ')}` })
+  @VocabularyListParameter('Activities with these statuses.', ACTIVITY_STATUSES)
   status?: ActivityStatus[];
 
   /** One or more run types, repeated or comma-separated; any of them matches. */
-  @ApiPropertyOptional(listDoc('Runs of these run types.', RUN_TYPES))
-  @IsOptional()
-  @Transform(toList)
-  @ArrayMaxSize(RUN_TYPES.length, { message: 'lists too many values' })
-  @IsIn(RUN_TYPES, { each: true, message: `must be one of ${RUN_TYPES.join(', ')}` })
+  @VocabularyListParameter('Runs of these run types.', RUN_TYPES)
   runType?: RunType[];
 
   /** One or more connected system names (exact, case-sensitive), repeated or comma-separated. */
