@@ -47,7 +47,9 @@ const status = () => page.locator('.items > .result-count');
 
 /** The API's own answer, to compare the screen with. */
 async function apiGet<T>(path: string): Promise<T> {
-  const response = await fetch(`${baseUrl}/api/v1${path}`, { headers: { Authorization: `Bearer ${token(secret)}` } });
+  const response = await fetch(`${baseUrl}/api/v1${path}`, {
+    headers: { Authorization: `Bearer ${token(secret)}` },
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as T;
 }
@@ -79,7 +81,7 @@ describe('the run viewer in Chromium', () => {
     const chip = page.getByRole('button', { name: /^Duplicate object 5$/ });
     await chip.click();
     await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
-    await expect.poll(() => status().textContent()).toBe('5 items match; 5 loaded. Scroll for more.');
+    await expect.poll(() => status().textContent()).toBe('5 items match; all loaded.');
     expect(await cellTexts('errorType')).toEqual(Array(5).fill('Duplicate object'));
     expect(new URL(page.url()).searchParams.getAll('errorType')).toEqual(['DuplicateObject']);
     await screenshot(page, '03-run-error-chip');
@@ -98,7 +100,7 @@ describe('the run viewer in Chromium', () => {
     );
     await page.getByLabel('Search by name or external ID').fill('smith');
     await expect.poll(() => new URL(page.url()).searchParams.get('search')).toBe('smith');
-    await expect.poll(() => status().textContent()).toBe(`${expected.totalCount} items match; ${expected.totalCount} loaded. Scroll for more.`);
+    await expect.poll(() => status().textContent()).toBe(`${expected.totalCount} items match; all loaded.`);
     expect(await cellTexts('displayName')).toEqual(expected.items.map((item) => item.displayName ?? '—'));
     for (const name of await cellTexts('displayName')) expect(name.toLowerCase()).toContain('smith');
     await screenshot(page, '04-run-search');
@@ -153,7 +155,9 @@ describe('the run viewer in Chromium', () => {
     const ascending = await apiGet<{ items: Array<{ displayName: string | null }> }>(
       `/activities/${DEMO_RUN}/items?sortBy=displayName&pageSize=100`,
     );
-    await expect.poll(async () => (await cellTexts('displayName')).slice(0, 20)).toEqual(ascending.items.slice(0, 20).map((i) => i.displayName ?? '—'));
+    await expect
+      .poll(async () => (await cellTexts('displayName')).slice(0, 20))
+      .toEqual(ascending.items.slice(0, 20).map((i) => i.displayName ?? '—'));
     const names = (await cellTexts('displayName')).slice(0, 20);
     expect([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))).toEqual(names);
     await header.getByRole('button').click();
@@ -165,16 +169,32 @@ describe('the run viewer in Chromium', () => {
   it('exports the filtered items as CSV and NDJSON, and the files hold exactly those items', async () => {
     await signedIn(`/runs/${DEMO_RUN}?errorType=DuplicateObject`);
     await status().filter({ hasText: '5 items match' }).waitFor();
-    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
     expect(csv.suggestedFilename()).toBe(`HR-Feed-Full-Synchronisation-${DEMO_RUN}.csv`);
-    const lines = readFileSync((await csv.path())!, 'utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('sequence,id,externalIdValue,displayName,connectedSystemObjectType,objectChangeType,errorType,outcomeSummary,errorMessage');
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'sequence,id,externalIdValue,displayName,connectedSystemObjectType,objectChangeType,errorType,outcomeSummary,errorMessage',
+    );
     expect(lines).toHaveLength(6);
     for (const line of lines.slice(1)) expect(line).toContain(',DuplicateObject,');
-    await page.getByRole('status').filter({ hasText: /^Saved HR-Feed/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved HR-Feed/ })
+      .waitFor();
 
-    const [ndjson] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export NDJSON' }).click()]);
-    const records = readFileSync((await ndjson.path())!, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { errorType: string });
+    const [ndjson] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export NDJSON' }).click(),
+    ]);
+    const records = readFileSync((await ndjson.path())!, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { errorType: string });
     expect(records.map((record) => record.errorType)).toEqual(Array(5).fill('DuplicateObject'));
     await screenshot(page, '09-run-exported');
   });
@@ -182,23 +202,36 @@ describe('the run viewer in Chromium', () => {
   it('gives the same view after a reload of a copied link, and in a new tab after signing in', async () => {
     const link = `/runs/${DEMO_RUN}?objectChangeType=Update&objectChangeType=Add&search=a&sortBy=displayName&sortDirection=desc`;
     await signedIn(link);
-    await status().filter({ hasText: /items match/ }).waitFor();
+    await status()
+      .filter({ hasText: /items match/ })
+      .waitFor();
     const firstView = { status: await status().textContent(), names: await cellTexts('displayName') };
     const copied = page.url();
     expect(copied).toBe(`${baseUrl}${link}`);
     await page.reload();
-    await status().filter({ hasText: /items match/ }).waitFor();
-    expect({ status: await status().textContent(), names: await cellTexts('displayName') }).toEqual(firstView);
+    await status()
+      .filter({ hasText: /items match/ })
+      .waitFor();
+    expect({ status: await status().textContent(), names: await cellTexts('displayName') }).toEqual(
+      firstView,
+    );
     expect(await page.getByLabel('Search by name or external ID').inputValue()).toBe('a');
-    expect(await page.getByRole('button', { name: /^Update \d+$/ }).getAttribute('aria-pressed')).toBe('true');
-    expect(await page.getByRole('columnheader', { name: /Display name/ }).getAttribute('aria-sort')).toBe('descending');
+    expect(await page.getByRole('button', { name: /^Update \d+$/ }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+    expect(await page.getByRole('columnheader', { name: /Display name/ }).getAttribute('aria-sort')).toBe(
+      'descending',
+    );
 
     // A new tab has no session: it asks for a token, then shows the linked view.
     const other = await newPage(browser);
     await other.page.goto(copied);
     await other.page.getByLabel('Bearer token or API key').fill(token(secret));
     await other.page.getByRole('button', { name: 'Sign in with this token' }).click();
-    await other.page.locator('.items > .result-count').filter({ hasText: /items match/ }).waitFor();
+    await other.page
+      .locator('.items > .result-count')
+      .filter({ hasText: /items match/ })
+      .waitFor();
     expect(await other.page.locator('.items > .result-count').textContent()).toBe(firstView.status);
     expect(other.page.url()).toBe(copied);
     expect(other.problems).toEqual([]);
@@ -209,7 +242,8 @@ describe('the run viewer in Chromium', () => {
     await signedIn('/');
     const runLink = page.getByRole('link', { name: 'Full Synchronisation' });
     await runLink.waitFor();
-    for (let i = 0; i < 40 && !(await runLink.evaluate((link) => link === document.activeElement)); i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 40 && !(await runLink.evaluate((link) => link === document.activeElement)); i++)
+      await page.keyboard.press('Tab');
     expect(await runLink.evaluate((link) => link === document.activeElement)).toBe(true);
     await page.keyboard.press('Enter');
     await status().filter({ hasText: '248 items' }).waitFor();
@@ -250,6 +284,8 @@ describe('the run viewer in Chromium', () => {
     expect(await alert.locator('p').textContent()).toBe(
       'You are signed in, but your account does not have the Administrator role, which this needs. Ask whoever manages access to grant it, then sign in again.',
     );
+    // No filters to offer someone the API refuses.
+    expect(await page.getByRole('group', { name: 'Filter runs' }).count()).toBe(0);
     await screenshot(page, '11-forbidden');
     await expectAccessible(page, 'forbidden');
     await page.getByRole('button', { name: 'Sign in with another account' }).click();
@@ -267,10 +303,13 @@ describe('the run viewer in Chromium', () => {
   it('scrolls the 100,000-item run by cursor to item 10,000: one request per 100 rows', async () => {
     await signedIn(`/runs/${bigRunId}`);
     await status().filter({ hasText: '100,000 items' }).waitFor();
-    const loaded = async () => Number((await status().textContent())?.match(/([\d,]+) loaded/)?.[1].replace(/,/g, '') ?? 0);
+    const loaded = async () =>
+      Number((await status().textContent())?.match(/([\d,]+) loaded/)?.[1].replace(/,/g, '') ?? 0);
     const body = page.locator('.grid-body');
     const lastRendered = async () =>
-      Math.max(...(await rows().evaluateAll((all) => all.map((row) => Number(row.getAttribute('data-index'))))));
+      Math.max(
+        ...(await rows().evaluateAll((all) => all.map((row) => Number(row.getAttribute('data-index'))))),
+      );
     // Scroll on, as a reader does, until row 10,000 is on screen.
     while ((await lastRendered()) < 9_999) {
       const before = await lastRendered();

@@ -172,7 +172,9 @@ export function ItemsTable({
               ? filtered
                 ? 'No items match these filters and this search. Clear a filter or change the search to see more.'
                 : 'This run has no items.'
-              : `${formatNumber(total)} ${total === 1 ? 'item' : 'items'}${filtered ? ' match' : ''}; ${formatNumber(rows.length)} loaded. Scroll for more.`}
+              : `${formatNumber(total)} ${total === 1 ? 'item' : 'items'}${filtered ? (total === 1 ? ' matches' : ' match') : ''}; ${
+                  items.hasNextPage ? `${formatNumber(rows.length)} loaded. Scroll for more.` : 'all loaded.'
+                }`}
       </p>
       <Waiting failureReason={items.failureReason} isError={items.isError} />
       {items.isError && <Problem error={items.error} />}

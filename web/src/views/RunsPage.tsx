@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { api, type RunsFilter } from '../api/client';
+import { ApiProblem } from '../api/errors';
 import type { Activity } from '../api/types';
 import { Problem, Waiting } from '../components/Problem';
 import { StatusBadge } from '../components/StatusBadge';
@@ -68,62 +69,67 @@ export function RunsPage() {
   const total = runs.data?.pages[0]?.totalCount ?? 0;
   const filtered = filter.status.length + filter.runType.length + filter.connectedSystemName.length > 0;
   const systemChoices = [...new Set([...(systems.data ?? []), ...filter.connectedSystemName])].sort();
+  // Filters are of no use to someone the API refuses (401, 403): the problem alone is shown.
+  const refused =
+    runs.error instanceof ApiProblem && (runs.error.status === 401 || runs.error.status === 403);
 
   return (
     <section className="page" aria-labelledby="runs-title">
       <h1 id="runs-title">Runs</h1>
-      <div className="filters" role="group" aria-label="Filter runs">
-        <fieldset className="chip-group">
-          <legend>Status</legend>
-          {ACTIVITY_STATUSES.map((status) => (
-            <button
-              key={status}
-              type="button"
-              className="chip"
-              aria-pressed={filter.status.includes(status)}
-              onClick={() => update({ status: toggle(filter.status, status) })}
-            >
-              {words(status)}
-            </button>
-          ))}
-        </fieldset>
-        <fieldset className="chip-group">
-          <legend>Run type</legend>
-          {RUN_TYPES.map((runType) => (
-            <button
-              key={runType}
-              type="button"
-              className="chip"
-              aria-pressed={filter.runType.includes(runType)}
-              onClick={() => update({ runType: toggle(filter.runType, runType) })}
-            >
-              {words(runType)}
-            </button>
-          ))}
-        </fieldset>
-        <div className="field">
-          <label htmlFor={systemId}>Connected system</label>
-          <select
-            id={systemId}
-            value={filter.connectedSystemName[0] ?? ''}
-            onChange={(event) =>
-              update({ connectedSystemName: event.target.value ? [event.target.value] : [] })
-            }
-          >
-            <option value="">Any</option>
-            {systemChoices.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
+      {!refused && (
+        <div className="filters" role="group" aria-label="Filter runs">
+          <fieldset className="chip-group">
+            <legend>Status</legend>
+            {ACTIVITY_STATUSES.map((status) => (
+              <button
+                key={status}
+                type="button"
+                className="chip"
+                aria-pressed={filter.status.includes(status)}
+                onClick={() => update({ status: toggle(filter.status, status) })}
+              >
+                {words(status)}
+              </button>
             ))}
-          </select>
+          </fieldset>
+          <fieldset className="chip-group">
+            <legend>Run type</legend>
+            {RUN_TYPES.map((runType) => (
+              <button
+                key={runType}
+                type="button"
+                className="chip"
+                aria-pressed={filter.runType.includes(runType)}
+                onClick={() => update({ runType: toggle(filter.runType, runType) })}
+              >
+                {words(runType)}
+              </button>
+            ))}
+          </fieldset>
+          <div className="field">
+            <label htmlFor={systemId}>Connected system</label>
+            <select
+              id={systemId}
+              value={filter.connectedSystemName[0] ?? ''}
+              onChange={(event) =>
+                update({ connectedSystemName: event.target.value ? [event.target.value] : [] })
+              }
+            >
+              <option value="">Any</option>
+              {systemChoices.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+          {filtered && (
+            <button type="button" className="button-quiet" onClick={() => navigate('/')}>
+              Clear filters
+            </button>
+          )}
         </div>
-        {filtered && (
-          <button type="button" className="button-quiet" onClick={() => navigate('/')}>
-            Clear filters
-          </button>
-        )}
-      </div>
+      )}
 
       <Waiting failureReason={runs.failureReason} isError={runs.isError} />
       {runs.isError && <Problem error={runs.error} />}
