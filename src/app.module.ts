@@ -31,6 +31,8 @@ export class AppModule {
         ExecutionItemsModule.forRoot({
           isGlobal: true,
           roleClaim: config.roleClaim,
+          readerRoles: config.readerRoles,
+          engineRole: config.engineRole,
           appendMethod: appendMethodFor(database),
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,

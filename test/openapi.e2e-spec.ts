@@ -146,6 +146,8 @@ describe('OpenAPI document and Swagger UI', () => {
         'UNAUTHORISED',
         'FORBIDDEN',
         'NOT_FOUND',
+        'CONFLICT',
+        'PAYLOAD_TOO_LARGE',
         'TOO_MANY_REQUESTS',
         'INTERNAL_ERROR',
         'SERVICE_UNAVAILABLE',

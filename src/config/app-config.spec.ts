@@ -39,6 +39,22 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('reads the reading and writing roles', () => {
+    expect(loadAppConfig({})).toMatchObject({ readerRoles: [], engineRole: 'SyncEngine' });
+    expect(
+      loadAppConfig({
+        AUTH_READER_ROLES: ' Synchronisation Readers ,Auditors,,Auditors',
+        AUTH_ENGINE_ROLE: 'Connector',
+      }),
+    ).toMatchObject({ readerRoles: ['Synchronisation Readers', 'Auditors'], engineRole: 'Connector' });
+    expect(() => loadAppConfig({ AUTH_ENGINE_ROLE: 'Administrator' })).toThrow(
+      'AUTH_ENGINE_ROLE must not be a reading role',
+    );
+    expect(() => loadAppConfig({ AUTH_READER_ROLES: 'Auditors,SyncEngine' })).toThrow(
+      'AUTH_ENGINE_ROLE must not be a reading role',
+    );
+  });
+
   it('reads HOST, PORT and AUTH_ROLE_CLAIM', () => {
     const config = loadAppConfig({ HOST: '0.0.0.0', PORT: '8080', AUTH_ROLE_CLAIM: 'realm_access.roles' });
     expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, roleClaim: 'realm_access.roles' });

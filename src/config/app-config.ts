@@ -16,6 +16,10 @@ export interface AppConfig extends OperationsConfig {
   database: DatabaseSettings;
   auth: AuthConfig;
   roleClaim: string;
+  /** Roles that may read the run history besides `Administrator`. */
+  readerRoles: string[];
+  /** The role sync engines hold to write runs over HTTP. */
+  engineRole: string;
   /** Load the demo activities into an empty database at start. */
   demoData: boolean;
   apiKeys: ApiKeysConfig;
@@ -39,6 +43,7 @@ export function loadAppConfig(env: Env): AppConfig {
     database: loadDatabaseSettings(env),
     auth: authConfig(env, production),
     roleClaim: text(env, 'AUTH_ROLE_CLAIM') ?? 'role',
+    ...roles(env),
     demoData: boolean(env, 'DEMO_DATA', !production),
     apiKeys: loadApiKeysConfig(env),
     retention: loadRetentionConfig(env),
@@ -60,6 +65,19 @@ export function loadDatabaseSettings(env: Env): DatabaseSettings {
         connectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1000),
       }
     : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
+}
+
+/** `AUTH_READER_ROLES` is a comma-separated list, since role names may hold spaces. */
+function roles(env: Env): Pick<AppConfig, 'readerRoles' | 'engineRole'> {
+  const readerRoles = (text(env, 'AUTH_READER_ROLES') ?? '')
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
+  const engineRole = text(env, 'AUTH_ENGINE_ROLE') ?? 'SyncEngine';
+  if (engineRole === 'Administrator' || readerRoles.includes(engineRole)) {
+    throw new ConfigError('AUTH_ENGINE_ROLE must not be a reading role (Administrator or one of AUTH_READER_ROLES).');
+  }
+  return { readerRoles: [...new Set(readerRoles)], engineRole };
 }
 
 function authConfig(env: Env, production: boolean): AuthConfig {

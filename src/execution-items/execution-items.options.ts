@@ -5,8 +5,18 @@ export interface ExecutionItemsModuleOptions {
   defaultPageSize?: number;
   /** Larger page sizes are clamped to this. Default 100. */
   maxPageSize?: number;
-  /** The role a caller must hold for every route. Default `Administrator`. */
+  /** The role that may read the run history (every `GET` route). Default `Administrator`. */
   requiredRole?: string;
+  /**
+   * More roles that may read the run history and do nothing else, e.g. a read-only
+   * `Synchronisation Readers` role. Default none.
+   */
+  readerRoles?: string[];
+  /**
+   * The role a sync engine's credential holds to write runs over HTTP (start, append, complete).
+   * It grants no reads, and the reading roles grant no writes. Default `SyncEngine`.
+   */
+  engineRole?: string;
   /**
    * The token claim holding the caller's roles (a string or an array of strings). Default `role`.
    * A name with dots (`realm_access.roles`) is read as a path when no claim has that exact name.
@@ -69,6 +79,8 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     defaultPageSize: options.defaultPageSize ?? 25,
     maxPageSize: options.maxPageSize ?? 100,
     requiredRole: options.requiredRole ?? 'Administrator',
+    readerRoles: [...(options.readerRoles ?? [])],
+    engineRole: options.engineRole ?? 'SyncEngine',
     roleClaim: options.roleClaim ?? 'role',
     appendMethod: options.appendMethod ?? 'copy',
     preparedStatements: options.preparedStatements ?? true,
@@ -98,8 +110,19 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
       `ExecutionItemsModule: authStrategies must be distinct passport strategy names, at least one, got ${JSON.stringify(authStrategies)}`,
     );
   }
-  if (!resolved.requiredRole || !resolved.roleClaim) {
-    throw new Error('ExecutionItemsModule: requiredRole and roleClaim must not be empty');
+  if (!resolved.requiredRole || !resolved.roleClaim || !resolved.engineRole) {
+    throw new Error('ExecutionItemsModule: requiredRole, engineRole and roleClaim must not be empty');
+  }
+  const { readerRoles, engineRole } = resolved;
+  if (readerRoles.some((role) => typeof role !== 'string' || !role)) {
+    throw new Error(
+      `ExecutionItemsModule: readerRoles must be non-empty role names, got ${JSON.stringify(readerRoles)}`,
+    );
+  }
+  if (engineRole === resolved.requiredRole || readerRoles.includes(engineRole)) {
+    throw new Error(
+      `ExecutionItemsModule: engineRole ${engineRole} must not also be a reading role; writing and reading are separate rights`,
+    );
   }
   return resolved;
 }

@@ -321,7 +321,7 @@ describe('the run viewer in Chromium', () => {
     const pages = (await loaded()) / 100;
     expect(itemCalls.length).toBeGreaterThanOrEqual(pages);
     expect(itemCalls.length).toBeLessThanOrEqual(pages + 1);
-    expect(itemCalls.slice(1).every((url) => /\/items\?cursor=[^&]+$/.test(url))).toBe(true);
+    expect(itemCalls.slice(1).filter((url) => !/\/items\?cursor=[^&]+$/.test(url))).toEqual([]);
     expect(new Set(itemCalls).size).toBe(itemCalls.length);
     await screenshot(page, '13-big-run-item-10000');
   });

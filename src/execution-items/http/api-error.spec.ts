@@ -9,6 +9,8 @@ const CONTRACT_STATUS: Record<string, number> = {
   UNAUTHORISED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
@@ -30,9 +32,9 @@ describe('codeForReason', () => {
     ['ActivityNotFound', 'NOT_FOUND'],
     ['ItemNotFound', 'NOT_FOUND'],
     ['NotARun', 'BAD_REQUEST'],
-    ['ActivityExists', 'BAD_REQUEST'],
-    ['RunClosed', 'BAD_REQUEST'],
-    ['BatchIdReused', 'BAD_REQUEST'],
+    ['ActivityExists', 'CONFLICT'],
+    ['RunClosed', 'CONFLICT'],
+    ['BatchIdReused', 'CONFLICT'],
   ] as const)('maps %s to %s', (reason, code) => {
     expect(codeForReason(reason)).toBe(code);
   });

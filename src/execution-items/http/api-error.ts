@@ -49,10 +49,11 @@ export function codeForReason(reason: ExecutionItemsErrorReason): ErrorCode {
     case 'ItemNotFound':
       return ErrorCode.NotFound;
     case 'NotARun':
+      return ErrorCode.BadRequest;
     case 'ActivityExists':
     case 'RunClosed':
     case 'BatchIdReused':
-      return ErrorCode.BadRequest;
+      return ErrorCode.Conflict;
   }
 }
 
@@ -67,6 +68,10 @@ export function statusForCode(code: ErrorCode): number {
       return 403;
     case ErrorCode.NotFound:
       return 404;
+    case ErrorCode.Conflict:
+      return 409;
+    case ErrorCode.PayloadTooLarge:
+      return 413;
     case ErrorCode.TooManyRequests:
       return 429;
     case ErrorCode.InternalError:

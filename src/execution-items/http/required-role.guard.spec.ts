@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { resolveOptions } from '../execution-items.options';
 import { ApiError } from './api-error';
 import { ErrorCode } from '../responses/error-envelope.response';
-import { RequiredRoleGuard, rolesOf } from './required-role.guard';
+import { RequiredRoleGuard, RequiresAccess, rolesOf, type Access } from './required-role.guard';
 
 describe('rolesOf', () => {
   it('reads a string claim as one role', () => {
@@ -61,14 +61,28 @@ describe('rolesOf', () => {
 });
 
 describe('RequiredRoleGuard', () => {
-  function contextFor(user: unknown): ExecutionContext {
-    const request = { user };
-    return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
+  class ReadRoutes {
+    read(): void {}
+  }
+  @RequiresAccess('write')
+  class WriteRoutes {
+    write(): void {}
   }
 
-  function rejectionOf(guard: RequiredRoleGuard, user: unknown): unknown {
+  function contextFor(user: unknown, access: Access = 'read'): ExecutionContext {
+    const request = { user };
+    const [controller, handler] =
+      access === 'write' ? [WriteRoutes, WriteRoutes.prototype.write] : [ReadRoutes, ReadRoutes.prototype.read];
+    return {
+      switchToHttp: () => ({ getRequest: () => request }),
+      getHandler: () => handler,
+      getClass: () => controller,
+    } as unknown as ExecutionContext;
+  }
+
+  function rejectionOf(guard: RequiredRoleGuard, user: unknown, access: Access = 'read'): unknown {
     try {
-      guard.canActivate(contextFor(user));
+      guard.canActivate(contextFor(user, access));
     } catch (error) {
       return error;
     }
@@ -108,6 +122,36 @@ describe('RequiredRoleGuard', () => {
     expect(rejectionOf(custom, { role: 'Auditor' })).toMatchObject({ code: ErrorCode.Forbidden });
     expect(rejectionOf(custom, { realm_access: { roles: ['Administrator'] } })).toMatchObject({
       code: ErrorCode.Forbidden,
+    });
+  });
+
+  describe('reading and writing', () => {
+    const roles = new RequiredRoleGuard(
+      resolveOptions({ readerRoles: ['Synchronisation Readers', 'Auditors'], engineRole: 'Connector' }),
+    );
+
+    it('lets a reader role read, and names every reading role when refusing', () => {
+      expect(roles.canActivate(contextFor({ role: 'Synchronisation Readers' }))).toBe(true);
+      expect(roles.canActivate(contextFor({ role: 'Administrator' }))).toBe(true);
+      expect(rejectionOf(roles, { role: 'Connector' })).toMatchObject({
+        code: ErrorCode.Forbidden,
+        message: 'This requires one of the roles Administrator, Synchronisation Readers or Auditors.',
+      });
+    });
+
+    it('lets only the engine role write', () => {
+      expect(roles.canActivate(contextFor({ role: 'Connector' }, 'write'))).toBe(true);
+      for (const role of ['Administrator', 'Synchronisation Readers', 'SyncEngine']) {
+        expect(rejectionOf(roles, { role }, 'write')).toMatchObject({
+          code: ErrorCode.Forbidden,
+          message: 'This requires the Connector role.',
+        });
+      }
+    });
+
+    it('refuses an engine role that is also a reading role', () => {
+      expect(() => resolveOptions({ engineRole: 'Administrator' })).toThrow('must not also be a reading role');
+      expect(() => resolveOptions({ readerRoles: ['SyncEngine'] })).toThrow('must not also be a reading role');
     });
   });
 });

@@ -7,6 +7,8 @@ export enum ErrorCode {
   Unauthorised = 'UNAUTHORISED',
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   TooManyRequests = 'TOO_MANY_REQUESTS',
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
