@@ -54,27 +54,28 @@ export function RunPage({ runId }: { runId: string }) {
       </section>
     );
   }
-  if (!activity.data) {
-    return (
-      <section className="page">
-        <BackToRuns />
-        <Waiting failureReason={activity.failureReason} isError={false} />
-        <p role="status">Loading the run…</p>
-        {/* The items are asked for at once, beside the run, not after it. */}
-        <ItemsTable runId={runId} state={state} onSort={() => undefined} onOpen={() => undefined} />
-      </section>
-    );
-  }
-
+  // One tree whether or not the run has arrived, so that the items table, asked for at once
+  // beside the run, is not unmounted (and its first page cancelled and asked for again) when
+  // the run arrives.
+  const run = activity.data;
   return (
-    <div className={`run-layout${state.item ? ' with-panel' : ''}`}>
-      <section className="page run-page" aria-labelledby="run-title">
+    <div className={`run-layout${run && state.item ? ' with-panel' : ''}`}>
+      <section className="page run-page" aria-labelledby={run ? 'run-title' : undefined}>
         <BackToRuns />
-        <RunHeader activity={activity.data} stats={stats.data} />
-        <Waiting failureReason={stats.failureReason} isError={stats.isError} />
-        {stats.isError && <Problem error={stats.error} />}
-        {stats.data && <CountChips stats={stats.data} state={state} setState={setState} />}
-        <Toolbar runId={runId} state={state} setState={setState} />
+        {run ? (
+          <>
+            <RunHeader activity={run} stats={stats.data} />
+            <Waiting failureReason={stats.failureReason} isError={stats.isError} />
+            {stats.isError && <Problem error={stats.error} />}
+            {stats.data && <CountChips stats={stats.data} state={state} setState={setState} />}
+            <Toolbar runId={runId} state={state} setState={setState} />
+          </>
+        ) : (
+          <>
+            <Waiting failureReason={activity.failureReason} isError={false} />
+            <p role="status">Loading the run…</p>
+          </>
+        )}
         <ItemsTable
           runId={runId}
           state={state}
@@ -82,7 +83,9 @@ export function RunPage({ runId }: { runId: string }) {
           onOpen={(item) => setState({ item })}
         />
       </section>
-      {state.item && <ItemPanel runId={runId} itemId={state.item} onClose={() => setState({ item: null })} />}
+      {run && state.item && (
+        <ItemPanel runId={runId} itemId={state.item} onClose={() => setState({ item: null })} />
+      )}
     </div>
   );
 }
