@@ -16,6 +16,16 @@ const response = (status: number, headers: Record<string, string> = {}) =>
 describe('API errors as sentences', () => {
   afterEach(() => signOut());
 
+  it('403 names every role that would do when the API accepts several', () => {
+    const problem = problemFromResponse(
+      new Response(null, { status: 403 }),
+      envelope('FORBIDDEN', 'This requires one of the roles Administrator or Synchronisation Readers.'),
+    );
+    expect(problem.message).toBe(
+      'You are signed in, but your account has none of the roles Administrator or Synchronisation Readers, one of which this needs. Ask whoever manages access to grant it, then sign in again.',
+    );
+  });
+
   it('403 names the missing role from the API message', () => {
     const problem = problemFromResponse(
       response(403),

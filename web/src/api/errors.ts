@@ -41,12 +41,19 @@ export function problemFromResponse(response: Response, body: Partial<ErrorEnvel
     case 401:
       return new ApiProblem(401, code, 'Your sign-in has expired or was not accepted. Please sign in again.');
     case 403: {
-      const role = /requires the (.+?) role/.exec(body?.message ?? '')?.[1];
+      const message = body?.message ?? '';
+      const role = /requires the (.+?) role/.exec(message)?.[1];
+      const roles = /requires one of the roles (.+?)\.$/.exec(message)?.[1];
+      const needs = role
+        ? `does not have the ${role} role, which this needs`
+        : roles
+          ? `has none of the roles ${roles}, one of which this needs`
+          : null;
       return new ApiProblem(
         403,
         code,
-        role
-          ? `You are signed in, but your account does not have the ${role} role, which this needs. Ask whoever manages access to grant it, then sign in again.`
+        needs
+          ? `You are signed in, but your account ${needs}. Ask whoever manages access to grant it, then sign in again.`
           : 'You are signed in, but your account is not allowed to see this. Ask whoever manages access for the right role.',
       );
     }
