@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule, type Params as LoggingParams } from 'nestjs-pino';
 import { ApiKeysModule } from './auth/api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
@@ -8,7 +7,7 @@ import { APP_AUTH_STRATEGIES, AuthenticationGuard } from './auth/authentication.
 import type { AppConfig } from './config/app-config';
 import { configModuleFor } from './config/configuration';
 import { appendMethodFor, type OpenDatabase } from './database/database-server';
-import { buildTypeOrmModuleOptions } from './database/typeorm-options';
+import { typeOrmRoot } from './database/typeorm-options';
 import { ApiExceptionFilter, ExecutionItemsModule } from './execution-items';
 import { HealthModule } from './health/health.module';
 import { RetentionModule } from './retention/retention.module';
@@ -25,7 +24,7 @@ export class AppModule {
         LoggerModule.forRoot(logging),
         RateLimitModule.forRoot(config.rateLimit),
         HealthModule.forRoot(config.health),
-        TypeOrmModule.forRoot(buildTypeOrmModuleOptions(database)),
+        typeOrmRoot(database),
         AuthModule.forRoot(config.auth),
         ApiKeysModule.forRoot({ roleClaim: config.roleClaim, cacheSeconds: config.apiKeys.cacheSeconds }),
         ExecutionItemsModule.forRoot({
@@ -37,7 +36,7 @@ export class AppModule {
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,
         }),
-        RetentionModule.forRoot(config.retention),
+        RetentionModule.forRoot(config.retention, { oneInstanceAtATime: database.kind === 'server' }),
       ],
       providers: [
         // Unknown routes and errors outside the module's controller get the same envelope.

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { loadDatabaseSettings } from '../config/app-config';
 import { appendMethodFor, openDatabase, type OpenDatabase } from '../database/database-server';
-import { buildTypeOrmOptions } from '../database/typeorm-options';
+import { typeOrmRoot } from '../database/typeorm-options';
 import { ExecutionItemsModule } from '../execution-items';
 
 /** What a command needs besides the database: the modules that give it its services. */
@@ -20,10 +19,7 @@ class CliModule {
   static forRoot(database: OpenDatabase, modules: CliModules): DynamicModule {
     return {
       module: CliModule,
-      imports: [
-        TypeOrmModule.forRoot({ ...buildTypeOrmOptions(database), migrationsRun: true }),
-        ...(modules(database) ?? []),
-      ],
+      imports: [typeOrmRoot(database), ...(modules(database) ?? [])],
     };
   }
 }

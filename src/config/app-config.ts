@@ -75,7 +75,9 @@ function roles(env: Env): Pick<AppConfig, 'readerRoles' | 'engineRole'> {
     .filter(Boolean);
   const engineRole = text(env, 'AUTH_ENGINE_ROLE') ?? 'SyncEngine';
   if (engineRole === 'Administrator' || readerRoles.includes(engineRole)) {
-    throw new ConfigError('AUTH_ENGINE_ROLE must not be a reading role (Administrator or one of AUTH_READER_ROLES).');
+    throw new ConfigError(
+      'AUTH_ENGINE_ROLE must not be a reading role (Administrator or one of AUTH_READER_ROLES).',
+    );
   }
   return { readerRoles: [...new Set(readerRoles)], engineRole };
 }

@@ -15,7 +15,7 @@ describe('loadOperationsConfig', () => {
   it('has these defaults outside production (pino-pretty is a dev dependency, so installed here)', () => {
     expect(loadOperationsConfig({}, false)).toEqual({
       logging: { level: 'info', format: 'pretty' },
-      rateLimit: { enabled: true, windowSeconds: 60, perPrincipal: 600, perIp: 60 },
+      rateLimit: { enabled: true, windowSeconds: 60, perPrincipal: 600, perIp: 60, redisUrl: null },
       trustProxy: false,
       apiDocsUi: true,
       health: { databaseTimeoutMs: 1000, shutdownDelayMs: 0 },
@@ -37,6 +37,7 @@ describe('loadOperationsConfig', () => {
           RATE_LIMIT_WINDOW_SECONDS: '10',
           RATE_LIMIT_PER_PRINCIPAL: '100',
           RATE_LIMIT_PER_IP: '5',
+          REDIS_URL: 'redis://cache.internal:6379/2',
           TRUST_PROXY: '2',
           API_DOCS_UI: 'true',
           HEALTH_DATABASE_TIMEOUT_MS: '250',
@@ -47,7 +48,13 @@ describe('loadOperationsConfig', () => {
       ),
     ).toEqual({
       logging: { level: 'debug', format: 'json' },
-      rateLimit: { enabled: false, windowSeconds: 10, perPrincipal: 100, perIp: 5 },
+      rateLimit: {
+        enabled: false,
+        windowSeconds: 10,
+        perPrincipal: 100,
+        perIp: 5,
+        redisUrl: 'redis://cache.internal:6379/2',
+      },
       trustProxy: 2,
       apiDocsUi: true,
       health: { databaseTimeoutMs: 250, shutdownDelayMs: 5000 },
@@ -72,6 +79,11 @@ describe('loadOperationsConfig', () => {
     ],
     ['LOG_FORMAT', 'text', 'LOG_FORMAT must be one of json, pretty, got "text".'],
     ['RATE_LIMIT_ENABLED', 'yes', 'RATE_LIMIT_ENABLED must be true or false, got "yes".'],
+    [
+      'REDIS_URL',
+      'cache.internal:6379',
+      'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379.',
+    ],
     [
       'RATE_LIMIT_WINDOW_SECONDS',
       '0',

@@ -19,6 +19,8 @@ export interface OperationsConfig {
     perPrincipal: number;
     /** Requests per window for each client address without valid credentials. */
     perIp: number;
+    /** Where the counts live: a Redis shared by every instance, or (null) this process's memory. */
+    redisUrl: string | null;
   };
   trustProxy: TrustProxy;
   /** Serve Swagger UI at `/api/docs` (the OpenAPI document is always served). */
@@ -46,6 +48,7 @@ export function loadOperationsConfig(env: Env, production: boolean): OperationsC
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       perPrincipal: integer(env, 'RATE_LIMIT_PER_PRINCIPAL', 600, 1, 1_000_000),
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 60, 1, 1_000_000),
+      redisUrl: redisUrl(env),
     },
     trustProxy: trustProxy(env),
     apiDocsUi: boolean(env, 'API_DOCS_UI', !production),
@@ -114,4 +117,13 @@ function isInstalled(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+function redisUrl(env: Env): string | null {
+  const url = text(env, 'REDIS_URL');
+  if (url === undefined) return null;
+  if (!/^rediss?:\/\/[^/]/.test(url)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379.');
+  }
+  return url;
 }

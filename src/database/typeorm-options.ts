@@ -1,7 +1,10 @@
-import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
-import type { DataSourceOptions } from 'typeorm';
+import { Logger, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
+import { ADVISORY_LOCKS, withAdvisoryLock } from './advisory-lock';
+import type { OpenDatabase } from './database-server';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseConnection {
@@ -46,13 +49,50 @@ export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceO
   };
 }
 
-/** The app's TypeORM root: migrations run at start, and a server that is not up yet is retried. */
+/**
+ * The TypeORM root of the app and of the command-line tools: a server that is not up yet is
+ * retried (`connectRetries`), and the migrations run before anything else uses the connection.
+ */
+export function typeOrmRoot(database: OpenDatabase): DynamicModule {
+  return TypeOrmModule.forRootAsync({
+    useFactory: () => buildTypeOrmModuleOptions(database),
+    dataSourceFactory: (options) => migratedDataSource(options as DataSourceOptions, database.kind),
+  });
+}
+
+/** The app's TypeORM options; a server that is not up yet is retried. */
 export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeOrmModuleOptions {
   return {
     ...buildTypeOrmOptions(connection),
-    migrationsRun: true,
     // Nest's TypeOrmModule counts every attempt, the first one included.
     retryAttempts: (connection.connectRetries ?? 0) + 1,
     retryDelay: CONNECT_RETRY_DELAY_MS,
   };
+}
+
+/**
+ * A connected data source with every migration applied. On a server the migrations run under an
+ * advisory lock: of several instances starting together on one database, one migrates while the
+ * others wait, then find nothing left to do. The embedded database has one process and a pool of
+ * one connection, and takes no lock.
+ */
+export async function migratedDataSource(
+  options: DataSourceOptions,
+  kind: OpenDatabase['kind'],
+): Promise<DataSource> {
+  const dataSource = await new DataSource(options).initialize();
+  try {
+    const migrate = () => dataSource.runMigrations();
+    if (kind === 'embedded') await migrate();
+    else
+      await withAdvisoryLock(dataSource, ADVISORY_LOCKS.migrations, migrate, {
+        wait: true,
+        onWait: () =>
+          new Logger('Database').log('Another instance is migrating the database; waiting for it to finish'),
+      });
+    return dataSource;
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
 }

@@ -1,17 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type { RetentionConfig } from '../config/retention-config';
+import { ADVISORY_LOCKS, withAdvisoryLock } from '../database/advisory-lock';
 import { ExecutionRunsService, type PurgeRunsResult } from '../execution-items';
 
 export const RETENTION_CONFIG = Symbol('RETENTION_CONFIG');
+/** Whether a purge takes the retention advisory lock (see `RetentionModule.forRoot`). */
+export const RETENTION_LOCK = Symbol('RETENTION_LOCK');
 
 /** The name of the purge's interval in `SchedulerRegistry`. */
 export const RETENTION_INTERVAL = 'retention-purge';
 
 /**
  * Runs the purge every `intervalMinutes` (the first that long after start) when retention is
- * enabled. A turn that comes while a purge is still running is skipped. At shutdown the running
- * purge stops after its current statement, before the connection closes.
+ * enabled. A turn that comes while a purge is still running is skipped, here or, with the lock,
+ * in another instance on the same database. At shutdown the running purge stops after its
+ * current statement, before the connection closes.
  */
 @Injectable()
 export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -23,6 +29,8 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestr
     @Inject(RETENTION_CONFIG) private readonly config: RetentionConfig,
     private readonly runs: ExecutionRunsService,
     private readonly scheduler: SchedulerRegistry,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(RETENTION_LOCK) private readonly oneInstanceAtATime: boolean,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -42,12 +50,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn('The previous purge is still running; skipping this turn');
       return Promise.resolve(null);
     }
-    const run = this.runs
-      .purgeRuns({
-        olderThanDays: this.config.days,
-        batchSize: this.config.batchSize,
-        signal: this.shutdown.signal,
-      })
+    const run = this.purgeUnlessAnotherInstanceIs()
       .catch((error: unknown) => {
         this.logger.error(`Purge failed: ${error instanceof Error ? error.message : String(error)}`);
         return null;
@@ -57,6 +60,20 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestr
       });
     this.running = run;
     return run;
+  }
+
+  private async purgeUnlessAnotherInstanceIs(): Promise<PurgeRunsResult | null> {
+    const purge = () =>
+      this.runs.purgeRuns({
+        olderThanDays: this.config.days,
+        batchSize: this.config.batchSize,
+        signal: this.shutdown.signal,
+      });
+    if (!this.oneInstanceAtATime) return purge();
+    const locked = await withAdvisoryLock(this.dataSource, ADVISORY_LOCKS.retention, purge, { wait: false });
+    if (locked.ran) return locked.result;
+    this.logger.log('Another instance is purging; skipping this turn');
+    return null;
   }
 
   async onModuleDestroy(): Promise<void> {

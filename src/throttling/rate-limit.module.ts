@@ -3,12 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { OperationsConfig } from '../config/operations-config';
 import { isAuthenticated, RateLimitGuard } from './rate-limit.guard';
+import { RedisThrottlerStorage, RedisThrottlerStorageShutdown } from './redis-throttler-storage';
 
 /**
  * Rate limits on every controller route (health excepted, with `@SkipThrottle()`): a sliding
  * window of `windowSeconds`, `perPrincipal` requests for each authenticated principal and `perIp`
- * for each address without valid credentials. Counts live in this process's memory. Over the
- * limit, a 429 `TOO_MANY_REQUESTS` whose `Retry-After` is the wait until a request fits again.
+ * for each address without valid credentials. Counts live in Redis when `redisUrl` is set, shared
+ * by every instance (a fixed window from a budget's first request), otherwise in this process's
+ * memory. Over the limit, a 429 `TOO_MANY_REQUESTS` whose `Retry-After` is the wait until a request fits again.
  * The guard itself is registered by the app (`rateLimitGuard`), after the authentication guard.
  */
 @Module({})
@@ -25,8 +27,14 @@ export class RateLimitModule {
           blockDuration: 0,
         },
       ],
+      ...(rateLimit.redisUrl ? { storage: new RedisThrottlerStorage(rateLimit.redisUrl) } : {}),
     });
-    return { module: RateLimitModule, imports: [throttler], exports: [throttler] };
+    return {
+      module: RateLimitModule,
+      imports: [throttler],
+      providers: rateLimit.redisUrl ? [RedisThrottlerStorageShutdown] : [],
+      exports: [throttler],
+    };
   }
 }
 
