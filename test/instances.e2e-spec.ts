@@ -4,6 +4,7 @@ import { createApp, type RunningApp } from '../src/app';
 import { loadAppConfig } from '../src/config/app-config';
 import { ADVISORY_LOCKS } from '../src/database/advisory-lock';
 import { MIGRATIONS } from '../src/database/migrations';
+import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
 import { ExecutionRunsService } from '../src/execution-items';
 import { RetentionScheduler } from '../src/retention/retention.scheduler';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,8 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 /**
  * Several instances of the service on one database, as behind a load balancer. Advisory locks
  * only mean something between processes on a server; the embedded database has one process, so
- * this file runs on PostgreSQL only.
+ * this file runs on PostgreSQL only. The instances share this process, and so passport's one
+ * registry of strategies (the last instance's win); what each test checks does not depend on it.
  */
 (onServer ? describe : describe.skip)('several instances on one database (PostgreSQL server)', () => {
   let database: { url: string; drop(): Promise<void> };
@@ -170,5 +172,26 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
         await request(instance.app.getHttpServer()).get('/api/v1/activities').set(credentials).expect(200);
       }
     });
+  });
+
+  it('a key revoked elsewhere is refused by every instance within API_KEY_CACHE_SECONDS', async () => {
+    const cached = { API_KEY_CACHE_SECONDS: '1' };
+    const [first, second] = await Promise.all([startInstance(cached), startInstance(cached)]);
+    const { key, apiKey } = await first.app
+      .get(ApiKeysService)
+      .createKey({ name: 'nightly-export', roles: ['Administrator'] });
+    const read = (instance: RunningApp) =>
+      request(instance.app.getHttpServer()).get('/api/v1/activities').set('X-API-Key', key);
+    // Both instances have looked the key up, and remember it.
+    await read(first).expect(200);
+    await read(second).expect(200);
+    // Revoked as another instance or the command line revokes it: in the database.
+    await withClient((client) =>
+      client.query('UPDATE api_keys SET revoked = now() WHERE id = $1', [apiKey.id]),
+    );
+    // The bound: the cache's lifetime, after which every instance looks the key up again.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await read(first).expect(401);
+    await read(second).expect(401);
   });
 });
