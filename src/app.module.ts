@@ -36,6 +36,7 @@ export class AppModule {
           appendMethod: appendMethodFor(database),
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,
+          ingestBodyLimitBytes: config.ingestBodyLimitBytes,
         }),
         RetentionModule.forRoot(config.retention),
       ],
