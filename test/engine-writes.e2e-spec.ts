@@ -702,7 +702,7 @@ describe('Engines write runs over HTTP (contract §7)', () => {
       const res = await request(t.http)
         .post(`/api/v1/activities/${id}/complete`)
         .set('X-API-Key', engineKey)
-        .send({ status: 'FailedWithError' })
+        .send({ status: 'FailedWithError', message: 'LDAP server unreachable after 3 retries' })
         .expect(200);
       expect(res.body).toMatchObject({ id, status: 'FailedWithError', completed: TIMESTAMP });
       const again = await request(t.http)
@@ -726,6 +726,15 @@ describe('Engines write runs over HTTP (contract §7)', () => {
       expect((await complete(id, { reason: 'x' }).expect(400)).body.validationErrors).toEqual({
         reason: ['is not a known parameter'],
       });
+      expect((await complete(id, { message: 'x'.repeat(4097) }).expect(400)).body.validationErrors).toEqual({
+        message: ['must be a string of at most 4096 characters'],
+      });
+      expect((await complete(id, { message: 42, status: 'Done' }).expect(400)).body.validationErrors).toEqual(
+        {
+          status: [STATUS_MESSAGE],
+          message: ['must be a string of at most 4096 characters'],
+        },
+      );
       expect((await complete('nope').expect(400)).body.validationErrors).toEqual({ id: [GUID_MESSAGE] });
       expect((await complete(MISSING_ID).expect(404)).body).toEqual(activityNotFoundBody(MISSING_ID));
       const other = 'c0ffee00-1234-4abc-8def-000000000778';

@@ -51,6 +51,14 @@ export class CompleteRunBody implements CompleteRunRequest {
   })
   @Allow()
   status?: FinalActivityStatus;
+
+  @ApiPropertyOptional({
+    maxLength: 4096,
+    description:
+      'The engine’s closing words (why it failed, say). Activities have no field for it: it is written to the service’s log with the run’s completion, not stored.',
+  })
+  @Allow()
+  message?: string;
 }
 
 const nullableText = (maxLength: number, description?: string) => ({
