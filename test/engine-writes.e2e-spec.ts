@@ -2,7 +2,7 @@
  * Contract §7: a sync engine in another process writes a run over HTTP. What the routes write is
  * checked against what the module's write API writes for the same items, and against the rows.
  */
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { parseApiKeyCommand, runApiKeyCommand } from '../src/auth/api-keys/api-key-command';
@@ -616,6 +616,43 @@ describe('Engines write runs over HTTP (contract §7)', () => {
           },
         );
         expect(outcome).toEqual({ status: 413, body: TOO_LARGE, closed: true });
+      });
+
+      it('an error answered after the whole request arrived keeps the connection open', async () => {
+        if (!t.http.listening) await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+        const { port } = t.http.address() as AddressInfo;
+        const agent = new Agent({ keepAlive: true });
+        const send = (method: string, path: string, body?: string) =>
+          new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+            const req = httpRequest({
+              host: '127.0.0.1',
+              port,
+              method,
+              path,
+              agent,
+              headers: { ...engine(), ...(body ? { 'Content-Type': 'application/x-ndjson' } : {}) },
+            });
+            req.on('error', reject);
+            req.on('response', (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+            });
+            req.end(body);
+          });
+        try {
+          expect(await send('GET', `/api/v1/activities/${id}/items`)).toEqual({
+            status: 403,
+            connection: 'keep-alive',
+          });
+          expect(
+            await send('POST', `/api/v1/activities/${MISSING_ID}/items`, ndjson(minimalItems(2))),
+          ).toEqual({
+            status: 404,
+            connection: 'keep-alive',
+          });
+        } finally {
+          agent.destroy();
+        }
       });
     });
 
