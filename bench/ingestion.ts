@@ -117,7 +117,7 @@ async function ingest(
 }
 
 /** Rows of the two runs that differ in any column but id (outcome_types, a set, compared sorted), and their counters. */
-async function compareRuns(dataSource: DataSource, serviceRun: string, copyRun: string) {
+export async function compareRuns(dataSource: DataSource, serviceRun: string, copyRun: string) {
   const [{ differing }]: Array<{ differing: number }> = await dataSource.query(
     `WITH items AS (
             SELECT *, ARRAY(SELECT t FROM unnest(outcome_types) t ORDER BY t) AS types_sorted

@@ -14,6 +14,7 @@ import {
 } from './database';
 import { loadDataset, verifyDataset, type LoadedDataset } from './dataset';
 import { measureFindingLatency, prepareFinding } from './finding';
+import { measureHttpIngestion } from './http-ingestion';
 import { runIngestionRound } from './ingestion';
 import { measureExport } from './items-export';
 import { checkPages, measureLatency, pagePoints } from './latency';
@@ -82,7 +83,7 @@ export async function measure(
   settings: BenchSettings,
   { dataset, databaseUrl: url }: { dataset: LoadedDataset; databaseUrl: string },
   targets: [HttpTarget, HttpTarget],
-  { token }: Credentials,
+  { token, secret }: Credentials,
 ) {
   const [service, baseline] = targets;
   const { target } = dataset;
@@ -128,6 +129,20 @@ export async function measure(
       errorRate,
       seed: seed + 1000 + round,
     });
+    step(`the same items over HTTP, NDJSON batches of ${settings.httpIngestion.batchSize} on one connection`);
+    const httpIngestion = await measureHttpIngestion(
+      service,
+      secret,
+      url,
+      {
+        round,
+        items: settings.ingestion.items,
+        ...settings.httpIngestion,
+        errorRate,
+        seed: seed + 1000 + round,
+      },
+      ingestion,
+    );
     await checkpoint(url);
     // Last in the round: reading the whole run evicts most of shared_buffers, which the next
     // round's measurements warm up again before they keep any sample.
@@ -142,6 +157,7 @@ export async function measure(
       throughputOrder: order.map((server) => server.name),
       throughput,
       ingestion,
+      httpIngestion,
       finding: findingLatency,
       export: await measureExport(service, exportPath, token),
     };

@@ -166,6 +166,14 @@ function pageRows(result: BenchResult): SummaryRow[] {
     target: '≥ 0.8',
     met: median(ingestion) >= 0.8,
   });
+  const overHttp = rounds.map((round) => round.httpIngestion.ratio);
+  const httpRows = median(rounds.map((round) => round.httpIngestion.rowsPerSecond));
+  rows.push({
+    what: `ingestion over HTTP, NDJSON batches of ${thousands(rounds[0]?.httpIngestion.batchSize ?? NaN)} on one connection / COPY rows/s (${thousands(httpRows)} / ${thousands(copyRows)})`,
+    measured: medianText(overHttp),
+    target: '≥ 0.6',
+    met: median(overHttp) >= 0.6,
+  });
   // The service's VmRSS during each round's throughput run (median of 250 ms samples), and before the first.
   const runs = rounds.map((round) => throughputOf(round, 'service'));
   const medians = runs.map((run) => run.rssMedianBytes);
@@ -331,6 +339,7 @@ function methodSection(result: BenchResult): string {
     `- Latency: sequential GETs over one keep-alive connection, ${latency.requestsPerPoint} per point per server per round after ${latency.warmupPerPoint} warm-up, points and servers interleaved (order reversed every other repetition); time to the last body byte.`,
     `- Throughput: autocannon 8 in a separate process, ${throughput.connections} connections, ${throughput.seconds} s per server per round (after a ${throughput.warmupSeconds} s warm-up of each), URL \`${result.throughputPath}\`; in ABBA order (two slices of ${throughput.seconds / 2} s per server per round; the server that leads alternates by round); req/s = 2xx responses / summed duration; p50/p99 = the worse of the two slices.`,
     `- Ingestion: ${thousands(ingestion.items)} items per round (src/demo/synthetic-items.ts) in a child process (bench/ingestion.ts, in the Nest application context of \`withCliContext\`, src/cli/cli-context.ts): \`ExecutionRunsService.appendItems\` in batches of ${thousands(ingestion.batchSize)}, each awaited, into a new run vs the module's COPY writer in one transaction into another new run (\`lockRun\`, one \`ExecutionRunsQueries.copyItems\` of all the rows prepared beforehand by \`prepareEach\`: fresh UUIDv7 ids, same columns and values; \`countersAfter\`, \`saveCounters\`), on the same table with all its indexes; the order alternates by round and a CHECKPOINT precedes each method (so neither pays for flushing the other's dirty buffers). Time excludes startRun/completeRun. RSS is the worker's \`process.memoryUsage().rss\` sampled every 100 ms (after a forced GC before each method).`,
+    `- Ingestion over HTTP (bench/http-ingestion.ts): the same items (same seed), sent by this process to the built service as an engine (a \`SyncEngine\` token) would: NDJSON batches of ${thousands(settings.httpIngestion.batchSize)} to \`POST /api/v1/activities/{id}/items\`, each awaited, over one keep-alive connection, into a new run; the NDJSON is encoded before the clock starts, start and complete are not timed. Its rows are compared with the appendItems run's. The ratio is against the same round's COPY rows/s.`,
     '- Server RSS: VmRSS from /proc/<pid>/status just before and after each throughput run and every 250 ms during it; "flat" compares the median under load of the last round with that of the first (a single sample swings with garbage collection by ±25%).',
     '- Buffers: EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) with the parameters bound (an unnamed statement: the custom plan), run twice, the second kept; shared hit + read of the top plan node.',
     `- Filters, search, stats (service only; the baseline serves none of them): sequential GETs over one keep-alive connection, ${settings.finding.requestsPerPoint} per request per round after ${settings.finding.warmupPerPoint} warm-up, the requests interleaved (order reversed every other repetition), pageSize ${finding.pageSize}; a request that has taken ${settings.finding.secondsPerPoint} s in a round and holds ${settings.finding.minSamples} samples is not sampled further that round (the samples column shows it). Before the rounds: the target run's most frequent error type from its counters (\`${finding.errorType}\`); each filter's cursors collected once by walking \`nextCursor\` from page 1 to the end (${finding.walks.map(walkText).join('; ')}); the deepest request is the one with the last cursor (with the filter's parameters repeated, as the contract allows). The search term's share counted by PostgreSQL (\`display_name ILIKE '%${finding.search.term}%' OR external_id_value ILIKE ...\` over the run): ${thousands(finding.search.matches)} of ${thousands(finding.search.runItems)} (${fixed(finding.search.fraction * 100)}%). Answers checked against the counters and that count: ${finding.problems.length === 0 ? 'all correct' : `**problems**: ${finding.problems.join('; ')}`}.`,
@@ -418,6 +427,17 @@ function ingestionDetail(result: BenchResult): string {
       ['RSS appendItems before/after/peak', memory('service')],
       ['RSS COPY before/after/peak', memory('copy')],
       ['same rows', same],
+      [
+        'over HTTP rows/s (batches, connections)',
+        ({ httpIngestion: http }) =>
+          `${thousands(http.rowsPerSecond)} (${seconds(http.ms)}; ${http.batches} × ${thousands(http.batchSize)}, ${http.connections})`,
+      ],
+      ['HTTP / COPY', (round) => fixed(round.httpIngestion.ratio)],
+      [
+        'HTTP rows = appendItems rows',
+        ({ httpIngestion: http }) =>
+          `${http.differingRows === 0 ? 'yes' : `**no** (${http.differingRows} rows differ)`}; counters ${http.countersIdentical ? 'equal' : '**differ**'}`,
+      ],
     ]),
   ].join('\n');
 }

@@ -60,6 +60,8 @@ export function loadSettings(argv: string[]) {
     /** Before each round, wait up to `maxWaitSeconds` for the machine's other load to drop below `busyPercent`. */
     quiet: { busyPercent: 25, maxWaitSeconds: smoke ? 0 : 120 },
     ingestion: { items: smoke ? 10_000 : 100_000, batchSize: 5000 },
+    /** The same items sent to the service over HTTP as NDJSON, one batch after another. */
+    httpIngestion: { batchSize: 5000 },
     finding: {
       requestsPerPoint: smoke ? 30 : 100,
       warmupPerPoint: smoke ? 5 : 10,

@@ -35,6 +35,7 @@ export class AppModule {
           appendMethod: appendMethodFor(database),
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,
+          ingestBodyLimitBytes: config.ingestBodyLimitBytes,
         }),
         RetentionModule.forRoot(config.retention, { oneInstanceAtATime: database.kind === 'server' }),
       ],

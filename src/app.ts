@@ -15,6 +15,7 @@ import {
 } from './logging/request-logging';
 import { serveOpenApi } from './openapi/openapi-document';
 import { registerHttpSecurity } from './http/http-security';
+import { registerIngestBodies } from './http/ingest-body';
 import { registerWebUi } from './web-ui/web-ui';
 
 export interface CreateAppOptions {
@@ -77,6 +78,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         if (closing) void reply.header('connection', 'close');
       });
     await app.init();
+    registerIngestBodies(app);
     return {
       app,
       close: async (signal?: string) => {

@@ -146,6 +146,43 @@ describe('ExecutionItemsModule in a host application', () => {
       object_type_counts: { user: 5 },
     });
   });
+  it('takes an engine’s batches on Express: JSON through the host’s parser, NDJSON read by the module', async () => {
+    const engine = bearer(token({ groups: ['SyncEngine'] }));
+    const http = app.getHttpServer();
+    const run = await request(http)
+      .post('/api/v1/activities')
+      .set(engine)
+      .send({ connectedSystemName: 'Host LDAP', runProfileName: 'Delta Import', runType: 'DeltaImport' })
+      .expect(201);
+    expect(run.headers.location).toBe(`/api/v1/activities/${run.body.id}`);
+    const items = `/api/v1/activities/${run.body.id}/items`;
+    const json = await request(http)
+      .post(items)
+      .set(engine)
+      .send({ items: [{ objectChangeType: 'Add', displayName: 'Femi', connectedSystemObjectType: 'user' }] })
+      .expect(200);
+    expect(json.body).toEqual({ activityId: run.body.id, firstSequence: 1, lastSequence: 1, itemCount: 1 });
+    const ndjson = await request(http)
+      .post(items)
+      .set(engine)
+      .set('Content-Type', 'application/x-ndjson')
+      .send('{"objectChangeType":"Add","displayName":"Gita"}\n{"objectChangeType":"Nope"}\n')
+      .expect(400);
+    expect(ndjson.body.validationErrors).toEqual({ 'items[1].objectChangeType': [expect.any(String)] });
+    await request(http)
+      .post(items)
+      .set(engine)
+      .set('Content-Type', 'application/x-ndjson')
+      .send('{"objectChangeType":"Add","displayName":"Gita"}\n')
+      .expect(200, { activityId: run.body.id, firstSequence: 2, lastSequence: 2, itemCount: 1 });
+    await request(http).post(`/api/v1/activities/${run.body.id}/complete`).set(engine).expect(200);
+    const read = await request(http).get(`${items}?pageSize=3`).set(reader()).expect(200);
+    expect(read.body.items.map((item: { displayName: string }) => item.displayName)).toEqual([
+      'Femi',
+      'Gita',
+    ]);
+    await request(http).get(items).set(engine).expect(403);
+  });
 });
 
 describe('ExecutionItemsModule options that decide what it is made of', () => {

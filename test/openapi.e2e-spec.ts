@@ -98,6 +98,9 @@ describe('OpenAPI document and Swagger UI', () => {
           'get /api/v1/activities/{id}/items/{itemId} getItem',
           'get /health/live live',
           'get /health/ready ready',
+          'post /api/v1/activities startRun',
+          'post /api/v1/activities/{id}/items appendItems',
+          'post /api/v1/activities/{id}/complete completeRun',
         ].sort(),
       );
     });
@@ -129,6 +132,29 @@ describe('OpenAPI document and Swagger UI', () => {
                 allOf: [{ $ref: string }, { properties: { code: { enum: string[] } } }];
               };
               expect(schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+              return [status, schema.allOf[1].properties.code.enum];
+            }),
+        );
+        expect({ path, codes: documented }).toEqual({ path, codes });
+      }
+      const writes: Record<string, Record<string, string[]>> = {
+        '/api/v1/activities': { ...common, '400': ['VALIDATION_ERROR'], '409': ['CONFLICT'] },
+        '/api/v1/activities/{id}/items': {
+          ...withRun,
+          '409': ['CONFLICT'],
+          '413': ['PAYLOAD_TOO_LARGE'],
+        },
+        '/api/v1/activities/{id}/complete': { ...withRun, '409': ['CONFLICT'] },
+      };
+      for (const [path, codes] of Object.entries(writes)) {
+        const { responses } = contract.operation('POST', path);
+        const documented = Object.fromEntries(
+          Object.entries(responses)
+            .filter(([status]) => !status.startsWith('2'))
+            .map(([status, response]) => {
+              const schema = response.content?.['application/json'].schema as {
+                allOf: [{ $ref: string }, { properties: { code: { enum: string[] } } }];
+              };
               return [status, schema.allOf[1].properties.code.enum];
             }),
         );
@@ -212,10 +238,13 @@ describe('OpenAPI document and Swagger UI', () => {
       for (const [path, methods] of Object.entries(
         document.paths as Record<string, Record<string, { security?: unknown }>>,
       )) {
-        expect({ path, security: methods.get.security }).toEqual({
-          path,
-          security: path.startsWith('/api/') ? [{ bearer: [] }, { 'api-key': [] }] : undefined,
-        });
+        for (const [method, operation] of Object.entries(methods)) {
+          expect({ path, method, security: operation.security }).toEqual({
+            path,
+            method,
+            security: path.startsWith('/api/') ? [{ bearer: [] }, { 'api-key': [] }] : undefined,
+          });
+        }
       }
     });
   });
@@ -314,15 +343,75 @@ describe('OpenAPI document and Swagger UI', () => {
       }
     });
 
-    it('cover 200, 400, 401, 403 and (where documented) 404 of every /api route', () => {
-      const expected = Object.keys(document.paths as object)
-        .filter((path) => path.startsWith('/api/'))
-        .flatMap((path) =>
-          ['200', '400', '401', '403', '404']
-            .filter((status) => status in contract.operation('GET', path).responses)
-            .map((status) => `GET ${path} ${status}`),
+    const START = '/api/v1/activities';
+    const APPEND = '/api/v1/activities/{id}/items';
+    const COMPLETE = '/api/v1/activities/{id}/complete';
+    const ITEM_BATCH = { items: [{ objectChangeType: 'Add', connectedSystemObjectType: 'user' }] };
+    const NEW_RUN = { connectedSystemName: 'LDAP', runProfileName: 'Export', runType: 'Export' as const };
+
+    /**
+     * [operation path, URL, token (null: none), body, expected status] of the write routes; URLs
+     * may use :run (complete), :open and :closing (in progress).
+     */
+    const WRITE_CASES: Array<[string, string, string | null, object | string, number]> = [
+      [START, '/api/v1/activities', 'engine', NEW_RUN, 201],
+      [START, '/api/v1/activities', 'engine', {}, 400],
+      [START, '/api/v1/activities', null, NEW_RUN, 401],
+      [START, '/api/v1/activities', 'admin', NEW_RUN, 403],
+      [START, '/api/v1/activities', 'engine', { ...NEW_RUN, id: OTHER_ID }, 409],
+      [APPEND, '/api/v1/activities/:open/items', 'engine', ITEM_BATCH, 200],
+      [APPEND, '/api/v1/activities/:open/items', 'engine', { items: [{ objectChangeType: 'Moved' }] }, 400],
+      [APPEND, '/api/v1/activities/:open/items', 'engine', 'objectChangeType\nAdd', 400],
+      [APPEND, '/api/v1/activities/:open/items', null, ITEM_BATCH, 401],
+      [APPEND, '/api/v1/activities/:open/items', 'admin', ITEM_BATCH, 403],
+      [APPEND, `/api/v1/activities/${MISSING_ID}/items`, 'engine', ITEM_BATCH, 404],
+      [APPEND, '/api/v1/activities/:run/items', 'engine', ITEM_BATCH, 409],
+      [
+        APPEND,
+        '/api/v1/activities/:open/items',
+        'engine',
+        { items: Array(10_001).fill(ITEM_BATCH.items[0]) },
+        413,
+      ],
+      [COMPLETE, '/api/v1/activities/:closing/complete', 'engine', {}, 200],
+      [COMPLETE, '/api/v1/activities/:open/complete', 'engine', { status: 'InProgress' }, 400],
+      [COMPLETE, '/api/v1/activities/:open/complete', null, {}, 401],
+      [COMPLETE, '/api/v1/activities/:open/complete', 'admin', {}, 403],
+      [COMPLETE, `/api/v1/activities/${MISSING_ID}/complete`, 'engine', {}, 404],
+      [COMPLETE, '/api/v1/activities/:run/complete', 'engine', {}, 409],
+    ];
+
+    it.each(WRITE_CASES)(
+      '%s: POST %s as %s answers %d as documented',
+      async (path, url, who, body, status) => {
+        const open = await t.runs.startRun(NEW_RUN);
+        const concrete = url.replace(':run', runId).replace(':open', open.id).replace(':closing', open.id);
+        const jwt = who === 'admin' ? adminToken() : who === 'engine' ? token({ role: 'SyncEngine' }) : null;
+        const req = request(t.http).post(concrete);
+        if (jwt) void req.set(bearer(jwt));
+        if (typeof body === 'string') void req.set('Content-Type', 'text/csv');
+        const res = await req.send(body);
+        expect(res.status).toBe(status);
+        contract.expectDocumented('POST', path, res);
+      },
+    );
+
+    it('cover 200, 201, 400, 401, 403 and (where documented) 404, 409 and 413 of every /api route', () => {
+      const expected = Object.entries(
+        document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>,
+      )
+        .filter(([path]) => path.startsWith('/api/'))
+        .flatMap(([path, methods]) =>
+          Object.entries(methods).flatMap(([method, operation]) =>
+            ['200', '201', '400', '401', '403', '404', '409', '413']
+              .filter((status) => status in operation.responses)
+              .map((status) => `${method.toUpperCase()} ${path} ${status}`),
+          ),
         );
-      const cases = new Set(CASES.map(([path, , , status]) => `GET ${path} ${status}`));
+      const cases = new Set([
+        ...CASES.map(([path, , , status]) => `GET ${path} ${status}`),
+        ...WRITE_CASES.map(([path, , , , status]) => `POST ${path} ${status}`),
+      ]);
       expect(expected.filter((entry) => !cases.has(entry))).toEqual([]);
     });
   });

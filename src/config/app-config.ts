@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { loadApiKeysConfig, type ApiKeysConfig } from './api-keys-config';
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
+import { DEFAULT_INGEST_BODY_LIMIT_BYTES } from '../execution-items';
 import { loadRetentionConfig, type RetentionConfig } from './retention-config';
 import { loadWebUiConfig, type WebUiConfig } from './web-ui-config';
 import { boolean, ConfigError, integer, text, type Env } from './env';
@@ -22,6 +23,8 @@ export interface AppConfig extends OperationsConfig {
   engineRole: string;
   /** Load the demo activities into an empty database at start. */
   demoData: boolean;
+  /** Most bytes of a batch of items sent to `POST /api/v1/activities/{id}/items`. */
+  ingestBodyLimitBytes: number;
   apiKeys: ApiKeysConfig;
   retention: RetentionConfig;
   /** The run viewer at `/`. */
@@ -45,6 +48,13 @@ export function loadAppConfig(env: Env): AppConfig {
     roleClaim: text(env, 'AUTH_ROLE_CLAIM') ?? 'role',
     ...roles(env),
     demoData: boolean(env, 'DEMO_DATA', !production),
+    ingestBodyLimitBytes: integer(
+      env,
+      'INGEST_BODY_LIMIT_BYTES',
+      DEFAULT_INGEST_BODY_LIMIT_BYTES,
+      1024,
+      1 << 30,
+    ),
     apiKeys: loadApiKeysConfig(env),
     retention: loadRetentionConfig(env),
     ui: loadWebUiConfig(env),

@@ -17,6 +17,7 @@ import { ExecutionRunsService } from './execution-runs.service';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
 import { RequiredRoleGuard } from './http/required-role.guard';
+import { RunsController } from './http/runs.controller';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -55,7 +56,7 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   if (!http) return definition;
   return {
     ...definition,
-    controllers: [ActivitiesController],
+    controllers: [ActivitiesController, RunsController],
     providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
   };
 }

@@ -1,5 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
+/** The default byte limit of a batch body: room for 10,000 items of about 3 KiB each. */
+export const DEFAULT_INGEST_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
 export interface ExecutionItemsModuleOptions {
   /** Page size when the client sends none, or one below 1. Default 25. */
   defaultPageSize?: number;
@@ -44,6 +47,11 @@ export interface ExecutionItemsModuleOptions {
    * them is not registered. Default `['jwt']`.
    */
   authStrategies?: string[];
+  /**
+   * The most bytes a batch of items sent to `POST .../items` may have; a larger body is refused
+   * with a 413 while it arrives. Default 32 MiB, room for 10,000 items of about 3 KiB.
+   */
+  ingestBodyLimitBytes?: number;
 }
 
 /**
@@ -85,6 +93,7 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     appendMethod: options.appendMethod ?? 'copy',
     preparedStatements: options.preparedStatements ?? true,
     authStrategies: [...(options.authStrategies ?? ['jwt'])],
+    ingestBodyLimitBytes: options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -98,6 +107,11 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
   if (resolved.appendMethod !== 'copy' && resolved.appendMethod !== 'insert') {
     throw new Error(
       `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
+    );
+  }
+  if (!Number.isSafeInteger(resolved.ingestBodyLimitBytes) || resolved.ingestBodyLimitBytes < 1) {
+    throw new Error(
+      `ExecutionItemsModule: ingestBodyLimitBytes must be a positive integer, got ${resolved.ingestBodyLimitBytes}`,
     );
   }
   const { authStrategies } = resolved;

@@ -40,6 +40,11 @@ export interface AppendOptions {
 export interface CompleteRunRequest {
   /** How the run ended; without it, `CompleteWithError` when it has error items, else `Complete`. */
   status?: FinalActivityStatus;
+  /**
+   * The engine's closing words (why it failed, say), at most 4,096 characters. Activities have no
+   * column for it: it goes into the run's completion log line, not into the run history.
+   */
+  message?: string;
 }
 
 export interface PurgeRunsRequest {
@@ -68,6 +73,9 @@ export interface PurgeRunsResult {
 
 /** Longest accepted connected system or run profile name. */
 const MAX_NAME_LENGTH = 400;
+
+/** Longest accepted closing message of a run. */
+const MAX_MESSAGE_LENGTH = 4096;
 
 /** Longest accepted batch id. */
 const MAX_BATCH_ID_LENGTH = 200;
@@ -182,11 +190,29 @@ export class ExecutionRunsService {
   async completeRun(activityId: string, request: CompleteRunRequest = {}): Promise<ActivityResponse> {
     assertGuid(activityId, 'activityId');
     const status = request?.status;
+    const message = request?.message;
+    const problems: ValidationErrors = {};
     if (status !== undefined && !isOneOf(FINAL_ACTIVITY_STATUSES, status)) {
-      throw ExecutionItemsError.invalid({ status: [`must be one of ${FINAL_ACTIVITY_STATUSES.join(', ')}`] });
+      problems.status = [`must be one of ${FINAL_ACTIVITY_STATUSES.join(', ')}`];
     }
+    if (
+      message !== undefined &&
+      (typeof message !== 'string' ||
+        message.length > MAX_MESSAGE_LENGTH ||
+        message.includes('\u0000') ||
+        !message.isWellFormed())
+    ) {
+      problems.message = [`must be a string of at most ${MAX_MESSAGE_LENGTH} characters`];
+    }
+    if (Object.keys(problems).length > 0) throw ExecutionItemsError.invalid(problems);
     const completed = await this.queries.completeRun(activityId, status ?? null);
-    if (completed) return toActivityResponse(completed);
+    if (completed) {
+      this.logger.log(
+        `Run ${activityId} ended ${completed.status} with ${completed.itemCount} items` +
+          (message ? `: ${message}` : ''),
+      );
+      return toActivityResponse(completed);
+    }
     const state = await this.queries.findState(activityId);
     if (!state) throw ExecutionItemsError.activityNotFound(activityId);
     if (state.targetType !== RUN_PROFILE_TARGET_TYPE)

@@ -30,6 +30,7 @@ export type { ItemsExport } from './export-format';
 export { ActivityResponse } from './responses/activity.response';
 export { ActivityStatsResponse } from './responses/activity-stats.response';
 export { AppendResult } from './responses/append-result.response';
+export { AppendedBatchResponse } from './responses/appended-batch.response';
 export {
   ExecutionItemDetailResponse,
   ExecutionItemResponse,
@@ -48,6 +49,8 @@ export {
 export { ApiError, codeForReason, statusForCode } from './http/api-error';
 export { ApiExceptionFilter } from './http/api-exception.filter';
 export { JWT_STRATEGY } from './http/authenticated.guard';
+export { ITEMS_MEDIA_TYPES, readsOwnBody } from './http/items-body';
+export { DEFAULT_INGEST_BODY_LIMIT_BYTES } from './execution-items.options';
 
 // The schema: entities for the host's TypeORM root, and the migrations that create them.
 export { EXECUTION_ITEMS_ENTITIES } from './entities';

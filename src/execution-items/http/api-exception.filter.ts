@@ -27,6 +27,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse();
 
     if (error.code === ErrorCode.Unauthorised) httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+    // An answer given before the request's body has arrived whole (a 413 while it streams, a 401
+    // before it was read) closes the connection: the rest of the body is never read.
+    if (bodyStillArriving(host.switchToHttp().getRequest()))
+      httpAdapter.setHeader(response, 'Connection', 'close');
     if (error.code === ErrorCode.ServiceUnavailable || error.code === ErrorCode.TooManyRequests) {
       // The rate limiter sets the real wait before it throws; keep it.
       if (!hasHeader(response, 'Retry-After')) {
@@ -72,6 +76,11 @@ function fromHttpException(exception: HttpException): ApiError {
   if (status >= 400 && status < 500)
     return new ApiError(ErrorCode.BadRequest, 'The request could not be processed.');
   return new ApiError(ErrorCode.InternalError, 'An unexpected error occurred.');
+}
+
+/** Fastify's request has the Node request as `raw`; Express's is one. */
+function bodyStillArriving(request: { raw?: { complete?: boolean }; complete?: boolean }): boolean {
+  return (request.raw ?? request).complete === false;
 }
 
 /** Fastify's reply and Node's (Express's) response both have `hasHeader`. */
