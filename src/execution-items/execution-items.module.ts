@@ -16,7 +16,10 @@ import { ExecutionRunsQueries } from './execution-runs.query';
 import { ExecutionRunsService } from './execution-runs.service';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
+import { ObjectHistoryController } from './http/object-history.controller';
 import { RequiredRoleGuard } from './http/required-role.guard';
+import { RunDiffController } from './http/run-diff.controller';
+import { RunHistoryQueries } from './run-history.query';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -35,6 +38,7 @@ import { RequiredRoleGuard } from './http/required-role.guard';
     },
     ExecutionItemsQueries,
     ExecutionItemsService,
+    RunHistoryQueries,
     ExecutionRunsQueries,
     ExecutionRunsService,
   ],
@@ -55,7 +59,7 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   if (!http) return definition;
   return {
     ...definition,
-    controllers: [ActivitiesController],
+    controllers: [ActivitiesController, RunDiffController, ObjectHistoryController],
     providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
   };
 }
