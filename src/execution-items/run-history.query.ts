@@ -53,13 +53,13 @@ const ERRORS_BY_OBJECT = (run: string) => `
    ORDER BY i.external_id_value, i.sequence DESC`;
 
 /**
- * The last item of the object `p.x` in run `run`, read only when the run has no error item for
- * it (`p.<side>_id IS NULL`): one probe of the object index (RunReads migration).
+ * The last item of the object `d.x` in run `run`, for a row of a page whose run has no error
+ * item for it (`d.<side>_id IS NULL`): one probe of the object index (RunReads migration).
  */
 const LAST_ITEM = (run: string, side: 'c' | 'b') => `
-  SELECT i.id, i.error_type, i.object_change_type, i.display_name, i.object_type
+  SELECT i.id, i.object_change_type, i.display_name, i.object_type
     FROM execution_items i
-   WHERE p.${side}_id IS NULL AND i.external_id_value = p.x AND i.activity_id = ${run}
+   WHERE d.${side}_id IS NULL AND i.external_id_value = d.x AND i.activity_id = ${run}
    ORDER BY i.sequence DESC
    LIMIT 1`;
 
@@ -125,60 +125,50 @@ export class RunHistoryQueries {
     if ('after' in position) {
       const [rank, x] = position.after;
       pageConditions.push(
-        `(d.rank, d.external_id_value COLLATE "C") > (${params.add(rank, 'int')}, ${params.add(x, 'text')} COLLATE "C")`,
+        `(d.rank, d.x COLLATE "C") > (${params.add(rank, 'int')}, ${params.add(x, 'text')} COLLATE "C")`,
       );
     } else {
       offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
     }
     // Ranks are the indexes of DIFF_CHANGES: NewError, Resolved, ChangedError, StillFailing, NotSeen.
+    // Only an object with an error in the baseline alone needs a look at this run to be
+    // classified (Resolved or NotSeen): an index-only probe. The items without an error that
+    // stand for an object are read for the rows of the page only.
     const rows: Array<DiffRow & { counts: number[] }> = await this.dataSource.query(
       `WITH ce AS (${ERRORS_BY_OBJECT(current)}),
             be AS (${ERRORS_BY_OBJECT(baseline)}),
-            p AS (
+            d AS MATERIALIZED (
               SELECT coalesce(ce.x, be.x) AS x,
                      ce.id AS c_id, ce.error_type AS c_error, ce.object_change_type AS c_change,
                      ce.display_name AS c_name, ce.object_type AS c_type,
                      be.id AS b_id, be.error_type AS b_error, be.object_change_type AS b_change,
-                     be.display_name AS b_name, be.object_type AS b_type
-                FROM ce FULL JOIN be ON be.x = ce.x
-            ),
-            sides AS (
-              SELECT p.x,
-                     coalesce(p.c_id, co.id) AS c_id, p.c_error,
-                     coalesce(p.c_change, co.object_change_type) AS c_change,
-                     CASE WHEN p.c_id IS NOT NULL THEN p.c_name ELSE co.display_name END AS c_name,
-                     CASE WHEN p.c_id IS NOT NULL THEN p.c_type ELSE co.object_type END AS c_type,
-                     coalesce(p.b_id, bo.id) AS b_id, p.b_error,
-                     coalesce(p.b_change, bo.object_change_type) AS b_change,
-                     CASE WHEN p.b_id IS NOT NULL THEN p.b_name ELSE bo.display_name END AS b_name,
-                     CASE WHEN p.b_id IS NOT NULL THEN p.b_type ELSE bo.object_type END AS b_type
-                FROM p
-                LEFT JOIN LATERAL (${LAST_ITEM(current, 'c')}) co ON true
-                LEFT JOIN LATERAL (${LAST_ITEM(baseline, 'b')}) bo ON true
-            ),
-            d AS MATERIALIZED (
-              SELECT CASE
-                       WHEN s.c_error IS NOT NULL AND s.b_error IS NULL THEN 0
-                       WHEN s.c_error IS NULL AND s.c_id IS NOT NULL THEN 1
-                       WHEN s.c_error IS NOT NULL AND s.c_error <> s.b_error THEN 2
-                       WHEN s.c_error IS NOT NULL THEN 3
+                     be.display_name AS b_name, be.object_type AS b_type,
+                     CASE
+                       WHEN ce.error_type IS NOT NULL AND be.error_type IS NULL THEN 0
+                       WHEN ce.error_type IS NOT NULL AND ce.error_type <> be.error_type THEN 2
+                       WHEN ce.error_type IS NOT NULL THEN 3
+                       WHEN EXISTS (SELECT 1 FROM execution_items i
+                                     WHERE i.external_id_value = be.x AND i.activity_id = ${current}) THEN 1
                        ELSE 4
-                     END AS rank,
-                     s.x AS external_id_value,
-                     CASE WHEN s.c_id IS NOT NULL THEN s.c_name ELSE s.b_name END AS display_name,
-                     CASE WHEN s.c_id IS NOT NULL THEN s.c_type ELSE s.b_type END AS object_type,
-                     s.c_id AS current_id, s.c_error AS current_error_type, s.c_change AS current_change_type,
-                     s.b_id AS baseline_id, s.b_error AS baseline_error_type, s.b_change AS baseline_change_type
-                FROM sides s
+                     END AS rank
+                FROM ce FULL JOIN be ON be.x = ce.x
             )
        SELECT k.counts, pg.*
          FROM (SELECT ARRAY[${DIFF_CHANGES.map((_, rank) => `count(*) FILTER (WHERE rank = ${rank})::int`).join(', ')}] AS counts FROM d) k
          LEFT JOIN LATERAL (
-              SELECT d.*
-                FROM d
-               WHERE ${pageConditions.join(' AND ')}
-               ORDER BY d.rank, d.external_id_value COLLATE "C"
-               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+              SELECT d.rank, d.x AS external_id_value,
+                     CASE WHEN d.c_id IS NOT NULL THEN d.c_name WHEN co.id IS NOT NULL THEN co.display_name ELSE d.b_name END AS display_name,
+                     CASE WHEN d.c_id IS NOT NULL THEN d.c_type WHEN co.id IS NOT NULL THEN co.object_type ELSE d.b_type END AS object_type,
+                     coalesce(d.c_id, co.id) AS current_id, d.c_error AS current_error_type,
+                     coalesce(d.c_change, co.object_change_type) AS current_change_type,
+                     coalesce(d.b_id, bo.id) AS baseline_id, d.b_error AS baseline_error_type,
+                     coalesce(d.b_change, bo.object_change_type) AS baseline_change_type
+                FROM (SELECT * FROM d
+                       WHERE ${pageConditions.join(' AND ')}
+                       ORDER BY d.rank, d.x COLLATE "C"
+                       LIMIT ${params.add(limit + 1, 'int')} ${offset}) d
+                LEFT JOIN LATERAL (${LAST_ITEM(current, 'c')}) co ON true
+                LEFT JOIN LATERAL (${LAST_ITEM(baseline, 'b')}) bo ON true
          ) pg ON true
         ORDER BY pg.rank, pg.external_id_value COLLATE "C"`,
       params.values,
