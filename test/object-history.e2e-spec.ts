@@ -85,6 +85,9 @@ const RUN_C: Run = {
       objectType: 'user',
       objectChangeType: 'AttributeFlow',
     },
+    // The longest identifiers, three bytes a character in UTF-8: their cursor still works.
+    { externalIdValue: '€'.repeat(1024), displayName: '漢'.repeat(1024), objectChangeType: 'Add' },
+    { externalIdValue: '€'.repeat(1024), displayName: '漢'.repeat(1024), objectChangeType: 'Update' },
   ],
 };
 const RUN_D: Run = {
@@ -227,6 +230,16 @@ describe('GET /api/v1/items', () => {
           ],
         }),
       );
+    });
+
+    it('pages by cursor with the longest identifiers in the query (module API: over HTTP the URL would pass the header limit)', async () => {
+      const identity = { externalIdValue: '€'.repeat(1024), displayName: '漢'.repeat(1024) };
+      const first = await t.service.objectHistory({ ...identity, pageSize: 1 });
+      expect(JSON.parse(JSON.stringify(first))).toEqual(page([item(RUN_C, 4)], 1, 1, 2));
+      const second = await t.service.objectHistory({ cursor: first.nextCursor! });
+      expect(JSON.parse(JSON.stringify(second))).toEqual(page([item(RUN_C, 5)], 2, 1, 2));
+      const overHttp = await get(`/api/v1/items?cursor=${first.nextCursor}`).expect(200);
+      expect(overHttp.body).toEqual(JSON.parse(JSON.stringify(second)));
     });
 
     it('is the module API: objectHistory answers what the route does', async () => {

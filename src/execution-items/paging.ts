@@ -115,8 +115,8 @@ export function decodeCursor(value: string, activityId: string): Cursor {
   return { activityId: body.a, query, pageSize: body.n, page: body.p, after: body.k };
 }
 
-function parseBody(value: string): unknown {
-  if (value.length === 0 || value.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(value)) {
+function parseBody(value: string, maxLength = MAX_CURSOR_LENGTH): unknown {
+  if (value.length === 0 || value.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(value)) {
     throw invalidCursor();
   }
   try {
@@ -152,6 +152,12 @@ export interface ListCursor {
   after: KeyValue[];
 }
 
+/**
+ * Longest list cursor accepted: an object's history may hold an external id and a display name
+ * of 1,024 characters each, up to 3 bytes each in UTF-8, in base64.
+ */
+export const MAX_LIST_CURSOR_LENGTH = 16_384;
+
 export function encodeListCursor(cursor: ListCursor): string {
   const body = {
     v: VERSION,
@@ -172,7 +178,7 @@ export function encodeListCursor(cursor: ListCursor): string {
  */
 export function decodeListCursor(value: unknown, list: string, scope: string | null): ListCursor {
   if (typeof value !== 'string') throw ExecutionItemsError.invalid({ cursor: ['must be a string'] });
-  const body = parseBody(value);
+  const body = parseBody(value, MAX_LIST_CURSOR_LENGTH);
   if (
     !isRecord(body) ||
     body.v !== VERSION ||
