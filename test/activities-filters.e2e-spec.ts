@@ -105,6 +105,7 @@ function page(items: object[]) {
     totalPages: items.length === 0 ? 0 : 1,
     hasNextPage: false,
     hasPreviousPage: false,
+    nextCursor: null,
   };
 }
 

@@ -197,6 +197,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           totalPages: 1,
           hasNextPage: false,
           hasPreviousPage: false,
+          nextCursor: null,
         });
       });
 
@@ -231,6 +232,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
             totalPages,
             hasNextPage,
             hasPreviousPage,
+            nextCursor: hasNextPage ? expect.any(String) : null,
           });
         },
       );
@@ -245,6 +247,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           totalPages: 1,
           hasNextPage: false,
           hasPreviousPage: true,
+          nextCursor: null,
         });
       });
 
@@ -292,6 +295,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           totalPages: expected.length === 0 ? 0 : 1,
           hasNextPage: false,
           hasPreviousPage: false,
+          nextCursor: null,
         });
       });
 
@@ -305,6 +309,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           totalPages: 0,
           hasNextPage: false,
           hasPreviousPage: true,
+          nextCursor: null,
         });
       });
 
@@ -320,6 +325,7 @@ describe('GET /api/v1/activities and GET /api/v1/activities/{id}', () => {
           totalPages: 2,
           hasNextPage: false,
           hasPreviousPage: true,
+          nextCursor: null,
         });
       });
 

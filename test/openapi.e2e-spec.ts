@@ -96,6 +96,8 @@ describe('OpenAPI document and Swagger UI', () => {
           'get /api/v1/activities/{id}/items listItems',
           'get /api/v1/activities/{id}/items/export exportItems',
           'get /api/v1/activities/{id}/items/{itemId} getItem',
+          'get /api/v1/activities/{id}/diff diffRuns',
+          'get /api/v1/items objectHistory',
           'get /health/live live',
           'get /health/ready ready',
           'post /api/v1/activities startRun',
@@ -121,6 +123,8 @@ describe('OpenAPI document and Swagger UI', () => {
         '/api/v1/activities/{id}/items': withRun,
         '/api/v1/activities/{id}/items/export': withRun,
         '/api/v1/activities/{id}/items/{itemId}': withRun,
+        '/api/v1/activities/{id}/diff': withRun,
+        '/api/v1/items': { ...common, '400': ['VALIDATION_ERROR'] },
       };
       for (const [path, codes] of Object.entries(expected)) {
         const { responses } = contract.operation('GET', path);
@@ -206,11 +210,35 @@ describe('OpenAPI document and Swagger UI', () => {
       ];
       expect(names('/api/v1/activities')).toEqual([
         'query:connectedSystemName',
+        'query:createdFrom',
+        'query:createdTo',
+        'query:cursor',
+        'query:hasErrors',
         'query:page',
         'query:pageSize',
+        'query:runProfileName',
         'query:runType',
         'query:status',
         'query:targetType',
+      ]);
+      expect(names('/api/v1/activities/{id}/diff')).toEqual([
+        'path:id',
+        'query:against',
+        'query:change',
+        'query:cursor',
+        'query:page',
+        'query:pageSize',
+      ]);
+      expect(names('/api/v1/items')).toEqual([
+        'query:connectedSystemName',
+        'query:createdFrom',
+        'query:createdTo',
+        'query:cursor',
+        'query:displayName',
+        'query:externalIdValue',
+        'query:hasError',
+        'query:page',
+        'query:pageSize',
       ]);
       expect(names('/api/v1/activities/{id}')).toEqual(['path:id']);
       expect(names('/api/v1/activities/{id}/stats')).toEqual(['path:id']);
@@ -256,6 +284,8 @@ describe('OpenAPI document and Swagger UI', () => {
     const ITEMS_PATH = '/api/v1/activities/{id}/items';
     const EXPORT = '/api/v1/activities/{id}/items/export';
     const ITEM = '/api/v1/activities/{id}/items/{itemId}';
+    const DIFF = '/api/v1/activities/{id}/diff';
+    const HISTORY = '/api/v1/items';
 
     /** [operation path, URL, token (null: none), expected status]; URLs may use :run, :other, :item. */
     const CASES: Array<[string, string, string | null, number]> = [
@@ -310,13 +340,25 @@ describe('OpenAPI document and Swagger UI', () => {
       [ITEM, '/api/v1/activities/:run/items/:item', null, 401],
       [ITEM, '/api/v1/activities/:run/items/:item', 'reader', 403],
       [ITEM, `/api/v1/activities/:run/items/${MISSING_ID}`, 'admin', 404],
+      [DIFF, '/api/v1/activities/:run/diff?against=:run', 'admin', 200],
+      [DIFF, '/api/v1/activities/:run/diff?against=:run&change=StillFailing&pageSize=1', 'admin', 200],
+      [DIFF, '/api/v1/activities/:run/diff?against=nope', 'admin', 400],
+      [DIFF, '/api/v1/activities/:other/diff', 'admin', 400],
+      [DIFF, '/api/v1/activities/:run/diff', null, 401],
+      [DIFF, '/api/v1/activities/:run/diff', 'reader', 403],
+      [DIFF, '/api/v1/activities/:run/diff', 'admin', 404],
+      [HISTORY, '/api/v1/items?externalIdValue=E1', 'admin', 200],
+      [HISTORY, '/api/v1/items?displayName=jane%20smith&hasError=false&createdFrom=2020-01-01', 'admin', 200],
+      [HISTORY, '/api/v1/items', 'admin', 400],
+      [HISTORY, '/api/v1/items?externalIdValue=E1', null, 401],
+      [HISTORY, '/api/v1/items?externalIdValue=E1', 'reader', 403],
       ['/health/live', '/health/live', null, 200],
       ['/health/ready', '/health/ready', null, 200],
     ];
 
     it.each(CASES)('%s: GET %s as %s answers %d as documented', async (path, url, who, status) => {
       const concrete = url
-        .replace(':run', runId)
+        .replaceAll(':run', runId)
         .replace(':other', OTHER_ID)
         .replace(':item', itemIds[0])
         .replace(':bare', itemIds[1]);

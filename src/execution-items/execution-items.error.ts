@@ -19,6 +19,10 @@ export const EXECUTION_ITEMS_ERROR_REASONS = [
   'RunClosed',
   /** A batch id that the run already holds, sent with different items. */
   'BatchIdReused',
+  /** A diff without `against`: no earlier completed run of the same system, profile and type. */
+  'BaselineNotFound',
+  /** A diff of runs of two different connected systems. */
+  'RunsNotComparable',
 ] as const;
 export type ExecutionItemsErrorReason = (typeof EXECUTION_ITEMS_ERROR_REASONS)[number];
 
@@ -63,6 +67,28 @@ export class ExecutionItemsError extends Error {
     return new ExecutionItemsError(
       'NotARun',
       `Activity with ID ${activityId} is a ${targetType} activity; only ConnectedSystemRunProfile activities have execution items.`,
+    );
+  }
+
+  static baselineNotFound(run: {
+    id: string;
+    targetContext: string | null;
+    targetName: string | null;
+    runType: string | null;
+  }): ExecutionItemsError {
+    return new ExecutionItemsError(
+      'BaselineNotFound',
+      `No completed run before activity ${run.id} of run profile ${run.targetName ?? '(none)'} (${run.runType ?? 'no run type'}) on connected system ${run.targetContext ?? '(none)'}; name one with against.`,
+    );
+  }
+
+  static runsNotComparable(
+    run: { id: string; targetContext: string | null },
+    baseline: { id: string; targetContext: string | null },
+  ): ExecutionItemsError {
+    return new ExecutionItemsError(
+      'RunsNotComparable',
+      `Activity ${run.id} is a run on connected system ${run.targetContext ?? '(none)'} and activity ${baseline.id} on ${baseline.targetContext ?? '(none)'}; only runs on the same connected system can be compared.`,
     );
   }
 }

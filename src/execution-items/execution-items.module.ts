@@ -16,8 +16,11 @@ import { ExecutionRunsQueries } from './execution-runs.query';
 import { ExecutionRunsService } from './execution-runs.service';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
+import { ObjectHistoryController } from './http/object-history.controller';
 import { RequiredRoleGuard } from './http/required-role.guard';
 import { RunsController } from './http/runs.controller';
+import { RunDiffController } from './http/run-diff.controller';
+import { RunHistoryQueries } from './run-history.query';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -36,6 +39,7 @@ import { RunsController } from './http/runs.controller';
     },
     ExecutionItemsQueries,
     ExecutionItemsService,
+    RunHistoryQueries,
     ExecutionRunsQueries,
     ExecutionRunsService,
   ],
@@ -56,7 +60,7 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   if (!http) return definition;
   return {
     ...definition,
-    controllers: [ActivitiesController, RunsController],
+    controllers: [ActivitiesController, RunsController, RunDiffController, ObjectHistoryController],
     providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
   };
 }

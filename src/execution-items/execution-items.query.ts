@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import type { Pool } from 'pg';
-import { DataSource, In, type FindOptionsWhere } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Activity } from './entities/activity.entity';
 import type { ExecutionItemDetailRow, ExecutionItemRow } from './entities/execution-item.entity';
@@ -17,7 +17,9 @@ import {
   type KeyValue,
 } from './item-sql';
 import type { PagePosition } from './paging';
+import type { ActivityFields } from './responses/activity.response';
 import { countedMatches, counterGuards } from './run-counters';
+import { EXACT_UTC } from './run-filters';
 import type { ActivityStatus, ActivityTargetType, RunType } from './vocabulary';
 
 /** A run's page of items and its item count, read in one statement (one snapshot). */
@@ -74,6 +76,120 @@ export interface ActivityFilters {
   runType?: readonly RunType[];
   /** Exact names of connected systems (`target_context`). */
   connectedSystemName?: readonly string[];
+  /** Exact names of run profiles (`target_name`). */
+  runProfileName?: readonly string[];
+  /** Created at or after (ISO 8601 UTC, as `parseTimestamp` writes it). */
+  createdFrom?: string;
+  /** Created before. */
+  createdTo?: string;
+  /** With at least one error item (true), or none (false). */
+  hasErrors?: boolean;
+}
+
+/** The columns of an activity that responses show, and its exact created time (a cursor key). */
+export const ACTIVITY_COLUMNS = `a.id, a.created, to_char(a.created AT TIME ZONE 'UTC', ${EXACT_UTC}) AS created_key,
+                a.completed, a.status, a.target_type, a.target_name, a.target_context, a.run_type,
+                a.item_count, a.error_item_count`;
+
+/** A row of `ACTIVITY_COLUMNS`. */
+export interface ActivityRow {
+  id: string;
+  created: Date;
+  created_key: string;
+  completed: Date | null;
+  status: ActivityStatus;
+  target_type: ActivityTargetType;
+  target_name: string | null;
+  target_context: string | null;
+  run_type: RunType | null;
+  item_count: number;
+  error_item_count: number;
+}
+
+/** An activity as responses take it, with its cursor key. */
+export type ActivityWithKey = ActivityFields & { createdKey: string };
+
+export function toActivityFields(row: ActivityRow): ActivityWithKey {
+  return {
+    id: row.id,
+    created: row.created,
+    createdKey: row.created_key,
+    completed: row.completed,
+    status: row.status,
+    targetType: row.target_type,
+    targetName: row.target_name,
+    targetContext: row.target_context,
+    runType: row.run_type,
+    itemCount: row.item_count,
+    errorItemCount: row.error_item_count,
+  };
+}
+
+/** A page of activities (up to `limit + 1`: the look-ahead row) and how many match. */
+export interface ActivityPage {
+  totalCount: number;
+  rows: ActivityWithKey[];
+}
+
+/** The conditions an activity must meet, for rows of `alias`; each matches an index's leading column. */
+export function activityConditions(filters: ActivityFilters, alias: string, params: SqlParameters): string[] {
+  const conditions: string[] = [];
+  if (filters.targetType)
+    conditions.push(
+      `${alias}.target_type = ANY(${params.add(filters.targetType, 'activity_target_type[]')})`,
+    );
+  if (filters.status)
+    conditions.push(`${alias}.status = ANY(${params.add(filters.status, 'activity_status[]')})`);
+  if (filters.runType)
+    conditions.push(`${alias}.run_type = ANY(${params.add(filters.runType, 'run_type[]')})`);
+  if (filters.connectedSystemName) {
+    conditions.push(`${alias}.target_context = ANY(${params.add(filters.connectedSystemName, 'text[]')})`);
+  }
+  if (filters.runProfileName) {
+    conditions.push(`${alias}.target_name = ANY(${params.add(filters.runProfileName, 'text[]')})`);
+  }
+  if (filters.createdFrom !== undefined)
+    conditions.push(`${alias}.created >= ${params.add(filters.createdFrom, 'timestamptz')}`);
+  if (filters.createdTo !== undefined)
+    conditions.push(`${alias}.created < ${params.add(filters.createdTo, 'timestamptz')}`);
+  if (filters.hasErrors !== undefined)
+    conditions.push(`${alias}.error_item_count ${filters.hasErrors ? '> 0' : '= 0'}`);
+  return conditions;
+}
+
+/**
+ * The statement of a page of activities: the number that match, then up to `limit + 1`
+ * activities newest first, from (created, id) after a cursor's position or at an offset.
+ */
+export function activityPageStatement(
+  filters: ActivityFilters,
+  position: PagePosition,
+  limit: number,
+): { sql: string; values: unknown[] } {
+  const params = new SqlParameters();
+  const conditions = activityConditions(filters, 'a', params);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const pageConditions = [...conditions];
+  let offset = '';
+  if ('after' in position) {
+    const [created, id] = position.after;
+    pageConditions.push(
+      `(a.created, a.id) < (${params.add(created, 'timestamptz')}, ${params.add(id, 'uuid')})`,
+    );
+  } else {
+    offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
+  }
+  const sql = `SELECT c.total, p.*
+         FROM (SELECT count(*)::int AS total FROM activities a ${where}) c
+         LEFT JOIN LATERAL (
+              SELECT ${ACTIVITY_COLUMNS}
+                FROM activities a
+               ${pageConditions.length > 0 ? `WHERE ${pageConditions.join(' AND ')}` : ''}
+               ORDER BY a.created DESC, a.id DESC
+               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+         ) p ON true
+        ORDER BY p.created DESC, p.id DESC`;
+  return { sql, values: params.values };
 }
 
 /**
@@ -240,19 +356,22 @@ export class ExecutionItemsQueries {
     return this.dataSource.getRepository(Activity).findOneBy({ id: activityId });
   }
 
-  /** A page of activities, newest first, with the number of activities that match. */
-  listActivities(filters: ActivityFilters, offset: number, limit: number): Promise<[Activity[], number]> {
-    const where: FindOptionsWhere<Activity> = {};
-    if (filters.targetType?.length) where.targetType = In([...filters.targetType]);
-    if (filters.status?.length) where.status = In([...filters.status]);
-    if (filters.runType?.length) where.runType = In([...filters.runType]);
-    if (filters.connectedSystemName?.length) where.targetContext = In([...filters.connectedSystemName]);
-    return this.dataSource.getRepository(Activity).findAndCount({
-      where,
-      order: { created: 'DESC', id: 'DESC' },
-      skip: offset,
-      take: limit,
-    });
+  /**
+   * A page of activities, newest first (created, then id), with the number that match, in one
+   * statement. After a cursor's position the page is a row comparison on (created, id), the same
+   * cost at any depth; each filter has an index (RunReads migration).
+   */
+  async pageActivities(
+    filters: ActivityFilters,
+    position: PagePosition,
+    limit: number,
+  ): Promise<ActivityPage> {
+    const { sql, values } = activityPageStatement(filters, position, limit);
+    const rows: Array<ActivityRow & { total: number }> = await this.dataSource.query(sql, values);
+    return {
+      totalCount: rows[0].total,
+      rows: rows.filter((row) => row.id !== null).map(toActivityFields),
+    };
   }
 
   /** The driver's pool, for statements TypeORM cannot name (prepare). */

@@ -3,7 +3,25 @@ import { pipeline } from 'node:stream';
 import type { Activity } from './entities/activity.entity';
 import { ExecutionItemsError } from './execution-items.error';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
-import { ExecutionItemsQueries, type ActivityFilters } from './execution-items.query';
+import { ExecutionItemsQueries, type ActivityWithKey } from './execution-items.query';
+import {
+  toObjectHistoryItemResponse,
+  type ObjectHistoryPageResponse,
+} from './responses/object-history.response';
+import {
+  toDiffCountsResponse,
+  toDiffItemResponse,
+  type RunDiffPageResponse,
+} from './responses/run-diff.response';
+import {
+  DIFF_KEYS,
+  OBJECT_HISTORY_KEYS,
+  isDiffPosition,
+  isObjectHistoryPosition,
+  parseDiffQuery,
+  parseObjectHistoryQuery,
+} from './run-history';
+import { RunHistoryQueries } from './run-history.query';
 import { createExportEncoder, EXPORT_CONTENT_TYPES, exportFileName, type ItemsExport } from './export-format';
 import { assertGuid } from './guid';
 import {
@@ -18,9 +36,11 @@ import {
   clampPage,
   decodeCursor,
   encodeCursor,
+  encodeListCursor,
   lookAhead,
   offsetOf,
   pagingFields,
+  resolveListPage,
   type Cursor,
   type PagePosition,
   type PageWindow,
@@ -34,15 +54,15 @@ import {
 } from './responses/execution-item.response';
 import type { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
 import { toActivityStatsResponse } from './run-counters';
+import { ACTIVITY_FILTER_KEYS, isActivityPosition, parseActivityFilters } from './run-filters';
 import {
-  ACTIVITY_STATUSES,
-  ACTIVITY_TARGET_TYPES,
+  DIFF_CHANGES,
   EXPORT_FORMATS,
   RUN_PROFILE_TARGET_TYPE,
-  RUN_TYPES,
   isOneOf,
   type ActivityStatus,
   type ActivityTargetType,
+  type DiffChange,
   type ExportFormat,
   type RunType,
 } from './vocabulary';
@@ -71,6 +91,44 @@ export interface ListActivitiesRequest extends PageRequest {
   runType?: readonly RunType[];
   /** Connected system names, exact and case-sensitive (a run's `targetContext`). */
   connectedSystemName?: readonly string[];
+  /** Run profile names, exact and case-sensitive (a run's `targetName`). */
+  runProfileName?: readonly string[];
+  /** Created at or after: a `Date`, or ISO 8601 (a date, or a date-time with an offset). */
+  createdFrom?: Date | string;
+  /** Created before (exclusive); later than `createdFrom`. */
+  createdTo?: Date | string;
+  /** Runs with at least one error item (`true`), or none (`false`). */
+  hasErrors?: boolean;
+  /** The `nextCursor` of a previous page; cannot be combined with `page`. */
+  cursor?: string;
+}
+
+/** A diff of a run's errors against a baseline run (contract §9). */
+export interface DiffRunsRequest extends PageRequest {
+  /** The baseline run; default: the latest earlier completed run of the same system, profile and type. */
+  against?: string;
+  /** Only these changes; default all. `counts` always cover the whole diff. */
+  change?: readonly DiffChange[];
+  /** The `nextCursor` of a previous page; cannot be combined with `page`. */
+  cursor?: string;
+}
+
+/** One object's items across runs (contract §10): `externalIdValue` or `displayName` is required. */
+export interface ObjectHistoryRequest extends PageRequest {
+  /** The object's external id, exact. */
+  externalIdValue?: string;
+  /** The object's display name, exact but case-insensitive. */
+  displayName?: string;
+  /** Only runs on these connected systems (exact names). */
+  connectedSystemName?: readonly string[];
+  /** Only items with (true) or without (false) an error. */
+  hasError?: boolean;
+  /** Runs created at or after: a `Date`, or ISO 8601 (a date, or a date-time with an offset). */
+  createdFrom?: Date | string;
+  /** Runs created before (exclusive). */
+  createdTo?: Date | string;
+  /** The `nextCursor` of a previous page; cannot be combined with `page`. */
+  cursor?: string;
 }
 
 /**
@@ -82,6 +140,7 @@ export interface ListActivitiesRequest extends PageRequest {
 export class ExecutionItemsService {
   constructor(
     private readonly queries: ExecutionItemsQueries,
+    private readonly history: RunHistoryQueries,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
   ) {}
 
@@ -159,16 +218,141 @@ export class ExecutionItemsService {
     return toActivityResponse(activity);
   }
 
-  /** Activities, newest first, optionally only those of the given target types, statuses, run types and connected systems. */
+  /**
+   * Activities, newest first, optionally only those of the given target types, statuses, run
+   * types, connected systems, run profiles, creation window and error state. Page numbers or a
+   * cursor (keyset on created and id) pick the page.
+   */
   async listActivities(request: ListActivitiesRequest = {}): Promise<ActivityPageResponse> {
-    const filters = checkActivityFilters(request);
-    const window = clampPage(request.page, request.pageSize, this.options);
-    const [activities, totalCount] = await this.queries.listActivities(
-      filters,
-      Number(offsetOf(window)),
+    const {
+      query: filters,
+      window,
+      position,
+    } = resolveListPage(
+      request,
+      parseActivityFilters(request),
+      this.options,
+      { list: 'activities', scope: null, parse: parseActivityFilters, isAfter: isActivityPosition },
+      ACTIVITY_FILTER_KEYS.filter((key) => request[key] !== undefined),
+    );
+    const { rows, totalCount } = await this.queries.pageActivities(filters, position, window.pageSize);
+    const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
+    const last = shown.at(-1);
+    const nextCursor =
+      hasMore && last
+        ? encodeListCursor({
+            list: 'activities',
+            scope: null,
+            query: { ...filters },
+            pageSize: window.pageSize,
+            page: window.page + 1,
+            after: [last.createdKey, last.id],
+          })
+        : null;
+    return { items: shown.map(toActivityResponse), ...pagingFields(window, totalCount), nextCursor };
+  }
+
+  /**
+   * What changed in the errors of run `activityId` against a baseline run (contract §9): one
+   * row per object (by external id) with an error in either run, by change then external id,
+   * with the counts of the whole diff. An object's item in a run is its last item with an error,
+   * or when it has none its last item. Page numbers or a cursor pick the page; a cursor keeps the
+   * baseline it started with.
+   */
+  async diffRuns(activityId: string, request: DiffRunsRequest = {}): Promise<RunDiffPageResponse> {
+    assertGuid(activityId, 'activityId');
+    const scope = activityId.toLowerCase();
+    const { query, window, position } = resolveListPage(
+      request,
+      parseDiffQuery(request),
+      this.options,
+      { list: 'diff', scope, parse: parseDiffQuery, isAfter: isDiffPosition },
+      DIFF_KEYS.filter((key) => request[key] !== undefined),
+    );
+    const run = await this.history.findActivity(activityId);
+    if (!run) throw ExecutionItemsError.activityNotFound(activityId);
+    if (run.targetType !== RUN_PROFILE_TARGET_TYPE) throw ExecutionItemsError.notARun(run.id, run.targetType);
+    const baseline = await this.baselineOf(run, query.against);
+    const changes: readonly DiffChange[] = query.change ?? DIFF_CHANGES;
+    const { counts, rows } = await this.history.pageDiff(
+      run.id,
+      baseline.id,
+      changes,
+      position,
       window.pageSize,
     );
-    return { items: activities.map(toActivityResponse), ...pagingFields(window, totalCount) };
+    const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
+    const totalCount = changes.reduce((sum: number, change) => sum + counts[DIFF_CHANGES.indexOf(change)], 0);
+    const last = shown.at(-1);
+    const nextCursor =
+      hasMore && last
+        ? encodeListCursor({
+            list: 'diff',
+            scope,
+            query: { ...query, against: baseline.id },
+            pageSize: window.pageSize,
+            page: window.page + 1,
+            after: [last.rank, last.external_id_value],
+          })
+        : null;
+    return {
+      items: shown.map(toDiffItemResponse),
+      ...pagingFields(window, totalCount),
+      nextCursor,
+      baseline: toActivityResponse(baseline),
+      counts: toDiffCountsResponse(counts),
+    };
+  }
+
+  /**
+   * Every item of one object in every run (contract §10), newest run first and each run's items
+   * in processing order, each with its run. Page numbers or a cursor pick the page.
+   */
+  async objectHistory(request: ObjectHistoryRequest): Promise<ObjectHistoryPageResponse> {
+    const { query, window, position } = resolveListPage(
+      request,
+      parseObjectHistoryQuery(request, request.cursor !== undefined),
+      this.options,
+      {
+        list: 'history',
+        scope: null,
+        parse: (cursorQuery) => parseObjectHistoryQuery(cursorQuery),
+        isAfter: isObjectHistoryPosition,
+      },
+      OBJECT_HISTORY_KEYS.filter((key) => request[key] !== undefined),
+    );
+    const { rows, totalCount } = await this.history.pageObjectHistory(query, position, window.pageSize);
+    const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
+    const last = shown.at(-1);
+    const nextCursor =
+      hasMore && last
+        ? encodeListCursor({
+            list: 'history',
+            scope: null,
+            query: { ...query },
+            pageSize: window.pageSize,
+            page: window.page + 1,
+            after: [last.activity_created_key, last.activity_id, last.sequence],
+          })
+        : null;
+    return { items: shown.map(toObjectHistoryItemResponse), ...pagingFields(window, totalCount), nextCursor };
+  }
+
+  /** The run to compare `run` with: `against` when given, else the latest earlier one that ended. */
+  private async baselineOf(run: ActivityWithKey, against: string | undefined): Promise<ActivityWithKey> {
+    if (against === undefined) {
+      const found = await this.history.findBaseline(run);
+      if (!found) throw ExecutionItemsError.baselineNotFound(run);
+      return found;
+    }
+    const baseline = await this.history.findActivity(against);
+    if (!baseline) throw ExecutionItemsError.activityNotFound(against);
+    if (baseline.targetType !== RUN_PROFILE_TARGET_TYPE) {
+      throw ExecutionItemsError.notARun(baseline.id, baseline.targetType);
+    }
+    if (baseline.targetContext !== run.targetContext)
+      throw ExecutionItemsError.runsNotComparable(run, baseline);
+    return baseline;
   }
 
   /** The page and the query it belongs to: from the cursor when one is given. */
@@ -281,33 +465,4 @@ function assertCursorMatches(
       ],
     });
   }
-}
-
-/** The activity filters, checked for callers the types do not bind (JavaScript, HTTP). */
-function checkActivityFilters(request: ListActivitiesRequest): ActivityFilters {
-  const problems: Record<string, string[]> = {};
-  const check = <T extends string>(key: 'targetType' | 'status' | 'runType', vocabulary: readonly T[]) => {
-    const values: unknown = request[key];
-    if (values === undefined) return undefined;
-    if (!Array.isArray(values) || !values.every((value) => isOneOf(vocabulary, value))) {
-      problems[key] = [`must be one of ${vocabulary.join(', ')}`];
-      return undefined;
-    }
-    return values as T[];
-  };
-  const { connectedSystemName } = request;
-  if (
-    connectedSystemName !== undefined &&
-    !(Array.isArray(connectedSystemName) && connectedSystemName.every((name) => typeof name === 'string'))
-  ) {
-    problems.connectedSystemName = ['must be a list of connected system names'];
-  }
-  const filters = {
-    targetType: check('targetType', ACTIVITY_TARGET_TYPES),
-    status: check('status', ACTIVITY_STATUSES),
-    runType: check('runType', RUN_TYPES),
-    connectedSystemName,
-  };
-  if (Object.keys(problems).length > 0) throw ExecutionItemsError.invalid(problems);
-  return filters;
 }

@@ -8,9 +8,11 @@ export { ExecutionItemsModule } from './execution-items.module';
 export type { ExecutionItemsModuleExtras, ExecutionItemsModuleOptions } from './execution-items.options';
 export {
   ExecutionItemsService,
+  type DiffRunsRequest,
   type ExportItemsRequest,
   type ListActivitiesRequest,
   type ListItemsRequest,
+  type ObjectHistoryRequest,
   type PageRequest,
 } from './execution-items.service';
 export {
@@ -37,6 +39,17 @@ export {
   OutcomeNodeResponse,
 } from './responses/execution-item.response';
 export { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
+export {
+  DiffCountsResponse,
+  DiffItemResponse,
+  DiffSideResponse,
+  RunDiffPageResponse,
+} from './responses/run-diff.response';
+export {
+  ObjectHistoryItemResponse,
+  ObjectHistoryPageResponse,
+  RunSummaryResponse,
+} from './responses/object-history.response';
 export { ErrorCode, ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
 
 // Errors: the module's, by reason; and the HTTP answers with the contract's codes.

@@ -126,3 +126,10 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (values as readonly string[]).includes(value);
 }
+
+/**
+ * How an object's errors changed between a baseline run and a later run (contract §9), in the
+ * order a diff lists them.
+ */
+export const DIFF_CHANGES = ['NewError', 'Resolved', 'ChangedError', 'StillFailing', 'NotSeen'] as const;
+export type DiffChange = (typeof DIFF_CHANGES)[number];

@@ -18,6 +18,11 @@ export type CountsByKey = Record<string, number>;
  */
 @Entity({ name: 'activities' })
 @Index('activities_created_idx', ['created', 'id'])
+// The list's filter indexes (RunReads migration), by name only: schema comparison leaves them alone.
+@Index('activities_run_profile_idx', { synchronize: false })
+@Index('activities_target_name_idx', { synchronize: false })
+@Index('activities_run_type_idx', { synchronize: false })
+@Index('activities_with_errors_idx', { synchronize: false })
 export class Activity {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'activities_pkey' })
   id!: string;

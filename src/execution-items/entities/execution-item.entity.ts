@@ -41,6 +41,8 @@ export interface OutcomeNode {
 @Index('execution_items_error_type_sort_idx', { synchronize: false })
 @Index('execution_items_outcome_types_idx', { synchronize: false })
 @Index('execution_items_search_idx', { synchronize: false })
+@Index('execution_items_object_idx', { synchronize: false })
+@Index('execution_items_object_name_idx', { synchronize: false })
 export class ExecutionItem {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'execution_items_pkey' })
   id!: string;

@@ -14,6 +14,7 @@ import {
 import type { ExportItemsRequest, ListActivitiesRequest, ListItemsRequest } from '../execution-items.service';
 import { GUID_PATTERN } from '../guid';
 import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH } from '../item-query';
+import { MAX_NAME_LENGTH, MAX_NAMES, NAMES_MESSAGE } from '../run-filters';
 import {
   ACTIVITY_STATUSES,
   ACTIVITY_TARGET_TYPES,
@@ -36,10 +37,10 @@ import {
 } from '../vocabulary';
 import { toBoolean, toList, toStrictInteger } from './query-parameters';
 
-const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
+export const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
 
 /** OpenAPI: a GUID path parameter. */
-const GUID_SCHEMA = { pattern: GUID_PATTERN.source, example: '7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60' };
+export const GUID_SCHEMA = { pattern: GUID_PATTERN.source, example: '7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60' };
 
 /** OpenAPI: a list parameter, repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */
 function listDoc(description: string, values?: readonly string[]) {
@@ -85,7 +86,10 @@ function ListParameter(): PropertyDecorator {
  * An optional list of values of one vocabulary, repeated or comma-separated, checked here (the
  * activity filters, which the service checks again for module callers, with the same message).
  */
-function VocabularyListParameter(description: string, vocabulary: readonly string[]): PropertyDecorator {
+export function VocabularyListParameter(
+  description: string,
+  vocabulary: readonly string[],
+): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional(listDoc(description, vocabulary)),
     IsOptional(),
@@ -96,7 +100,7 @@ function VocabularyListParameter(description: string, vocabulary: readonly strin
 }
 
 /** An optional parameter that may appear once; its value is checked by the service. */
-function SingleParameter(): PropertyDecorator {
+export function SingleParameter(): PropertyDecorator {
   return applyDecorators(IsOptional(), NotRepeated()) as PropertyDecorator;
 }
 
@@ -213,9 +217,57 @@ export class ExportQuery extends ItemQueryParameters implements ExportItemsReque
   format?: ExportFormat;
 }
 
-const MAX_CONNECTED_SYSTEM_NAME_LENGTH = 256;
-const MAX_CONNECTED_SYSTEM_NAMES = 100;
-const CONNECTED_SYSTEM_NAME_MESSAGE = `must be connected system names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters without control characters`;
+const MAX_CONNECTED_SYSTEM_NAME_LENGTH = MAX_NAME_LENGTH;
+
+/** An optional list of exact names, repeated or comma-separated, checked here and by the service. */
+export function NameListParameter(what: string, description: string, example: string): PropertyDecorator {
+  const message = NAMES_MESSAGE(what);
+  return applyDecorators(
+    ApiPropertyOptional({
+      ...listDoc(`${description} (exact, case-sensitive names of 1 to ${MAX_NAME_LENGTH} characters).`),
+      example: [example],
+    }),
+    IsOptional(),
+    Transform(toList),
+    ArrayMaxSize(MAX_NAMES, { message: 'lists too many values' }),
+    IsString({ each: true, message }),
+    Length(1, MAX_CONNECTED_SYSTEM_NAME_LENGTH, { each: true, message }),
+    Matches(/^\P{Cc}*$/u, { each: true, message }),
+  ) as PropertyDecorator;
+}
+
+/** An optional ISO 8601 timestamp, given once; the service parses it and names it when it is not one. */
+export function TimestampParameter(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: String,
+      format: 'date-time',
+      description: `${description} ISO 8601: a date (midnight UTC) or a date-time with \`Z\` or an offset.`,
+      example: '2026-11-01T00:00:00Z',
+    }),
+    SingleParameter(),
+  ) as PropertyDecorator;
+}
+
+/** An optional `true` or `false`, given once. */
+export function BooleanParameter(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ enum: ['true', 'false'], description }),
+    SingleParameter(),
+    Transform(toBoolean),
+  ) as PropertyDecorator;
+}
+
+/** A cursor: the `nextCursor` of a previous page. */
+export function CursorParameter(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description:
+        'The `nextCursor` of a previous page. It carries its query: other parameters may be repeated with it but must be the same.',
+    }),
+    SingleParameter(),
+  ) as PropertyDecorator;
+}
 
 export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequest {
   /** One or more target types, repeated or comma-separated; any of them matches. */
@@ -231,17 +283,22 @@ export class ListActivitiesQuery extends PageQuery implements ListActivitiesRequ
   runType?: RunType[];
 
   /** One or more connected system names (exact, case-sensitive), repeated or comma-separated. */
-  @ApiPropertyOptional({
-    ...listDoc(
-      `Runs against these connected systems (exact, case-sensitive names of 1 to ${MAX_CONNECTED_SYSTEM_NAME_LENGTH} characters).`,
-    ),
-    example: ['HR Feed'],
-  })
-  @IsOptional()
-  @Transform(toList)
-  @ArrayMaxSize(MAX_CONNECTED_SYSTEM_NAMES, { message: 'lists too many values' })
-  @IsString({ each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
-  @Length(1, MAX_CONNECTED_SYSTEM_NAME_LENGTH, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
-  @Matches(/^\P{Cc}*$/u, { each: true, message: CONNECTED_SYSTEM_NAME_MESSAGE })
+  @NameListParameter('connected system', 'Runs against these connected systems', 'HR Feed')
   connectedSystemName?: string[];
+
+  /** One or more run profile names (exact, case-sensitive), repeated or comma-separated. */
+  @NameListParameter('run profile', 'Runs of these run profiles', 'Full Synchronisation')
+  runProfileName?: string[];
+
+  @TimestampParameter('Activities created at or after this time.')
+  createdFrom?: string;
+
+  @TimestampParameter('Activities created before this time (exclusive); later than `createdFrom`.')
+  createdTo?: string;
+
+  @BooleanParameter('Only runs with at least one error item (`true`), or with none (`false`).')
+  hasErrors?: boolean;
+
+  @CursorParameter()
+  cursor?: string;
 }

@@ -35,6 +35,8 @@ describe('codeForReason', () => {
     ['ActivityExists', 'CONFLICT'],
     ['RunClosed', 'CONFLICT'],
     ['BatchIdReused', 'CONFLICT'],
+    ['BaselineNotFound', 'NOT_FOUND'],
+    ['RunsNotComparable', 'BAD_REQUEST'],
   ] as const)('maps %s to %s', (reason, code) => {
     expect(codeForReason(reason)).toBe(code);
   });

@@ -47,8 +47,10 @@ export function codeForReason(reason: ExecutionItemsErrorReason): ErrorCode {
       return ErrorCode.ValidationError;
     case 'ActivityNotFound':
     case 'ItemNotFound':
+    case 'BaselineNotFound':
       return ErrorCode.NotFound;
     case 'NotARun':
+    case 'RunsNotComparable':
       return ErrorCode.BadRequest;
     case 'ActivityExists':
     case 'RunClosed':

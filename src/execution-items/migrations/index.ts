@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { InitialSchema1795812407420 } from './1795812407420-InitialSchema';
 import { ItemQueries1795820336807 } from './1795820336807-ItemQueries';
 import { AppendBatches1795821109259 } from './1795821109259-AppendBatches';
+import { RunReads1795985974621 } from './1795985974621-RunReads';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -32,4 +33,5 @@ export const EXECUTION_ITEMS_MIGRATIONS = [
   InitialSchema1795812407420,
   ItemQueries1795820336807,
   AppendBatches1795821109259,
+  RunReads1795985974621,
 ].map(withoutStatementTimeout);

@@ -27,6 +27,13 @@ export abstract class PageFields {
 export class ActivityPageResponse extends PageFields {
   @ApiProperty({ type: () => [ActivityResponse], description: 'Newest first.' })
   items!: ActivityResponse[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Fetches the next page by keyset (`?cursor=`); `null` when no activity follows.',
+  })
+  nextCursor!: string | null;
 }
 
 @ApiSchema({ name: 'ItemPage', description: 'A page of a run’s items.' })
