@@ -44,6 +44,23 @@ export interface ExecutionItemsModuleOptions {
    * them is not registered. Default `['jwt']`.
    */
   authStrategies?: string[];
+  /**
+   * Following a run (`followItems`, `GET .../items/stream`): how often a follower re-reads the
+   * run when no change notice has come, in milliseconds. Notices wake it at once; this is the
+   * safety net for a notice that was lost. Default 1000.
+   */
+  followPollIntervalMs?: number;
+  /** The stream's comment line after this many milliseconds without anything sent. Default 15000. */
+  followKeepAliveMs?: number;
+  /** Streams one principal may hold open at once; one more is a 429. Default 5. */
+  followMaxStreamsPerPrincipal?: number;
+  /**
+   * Hear appends and completions made by other processes through PostgreSQL `LISTEN` on one
+   * connection of the module's own (opened with the host's connection settings when the first
+   * follower starts). `false` for PGlite behind pglite-socket, which admits one connection: then
+   * a follower hears this process's writes at once and others' by polling. Default `true`.
+   */
+  listenForChanges?: boolean;
 }
 
 /**
@@ -85,6 +102,10 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     appendMethod: options.appendMethod ?? 'copy',
     preparedStatements: options.preparedStatements ?? true,
     authStrategies: [...(options.authStrategies ?? ['jwt'])],
+    followPollIntervalMs: options.followPollIntervalMs ?? 1000,
+    followKeepAliveMs: options.followKeepAliveMs ?? 15_000,
+    followMaxStreamsPerPrincipal: options.followMaxStreamsPerPrincipal ?? 5,
+    listenForChanges: options.listenForChanges ?? true,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -99,6 +120,11 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     throw new Error(
       `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
     );
+  }
+  for (const key of ['followPollIntervalMs', 'followKeepAliveMs', 'followMaxStreamsPerPrincipal'] as const) {
+    if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) {
+      throw new Error(`ExecutionItemsModule: ${key} must be a positive integer, got ${resolved[key]}`);
+    }
   }
   const { authStrategies } = resolved;
   if (

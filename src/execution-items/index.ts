@@ -23,6 +23,7 @@ export {
   type StartRunRequest,
 } from './execution-runs.service';
 export type { ItemQueryInput } from './item-query';
+export type { FollowEvent, FollowFilters, FollowItemsRequest } from './follow-items';
 export { MAX_ITEMS_PER_BATCH, type NewExecutionItem, type OutcomeInput } from './new-items';
 export type { ItemsExport } from './export-format';
 
@@ -36,6 +37,7 @@ export {
   OutcomeNodeResponse,
 } from './responses/execution-item.response';
 export { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
+export { RunProgressResponse } from './responses/run-progress.response';
 export { ErrorCode, ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
 
 // Errors: the module's, by reason; and the HTTP answers with the contract's codes.
