@@ -16,7 +16,10 @@ import { ExecutionRunsQueries } from './execution-runs.query';
 import { ExecutionRunsService } from './execution-runs.service';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
+import { FollowController } from './http/follow.controller';
+import { FollowStreams } from './http/follow-streams';
 import { RequiredRoleGuard } from './http/required-role.guard';
+import { RunNotices } from './run-notices';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -37,6 +40,7 @@ import { RequiredRoleGuard } from './http/required-role.guard';
     ExecutionItemsService,
     ExecutionRunsQueries,
     ExecutionRunsService,
+    RunNotices,
   ],
   exports: [ExecutionItemsService, ExecutionRunsService],
 })
@@ -55,7 +59,14 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   if (!http) return definition;
   return {
     ...definition,
-    controllers: [ActivitiesController],
-    providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
+    // The stream's static path first, for routers that match in order (`:itemId` would take it).
+    controllers: [FollowController, ActivitiesController],
+    providers: [
+      ...(definition.providers ?? []),
+      AuthenticatedGuard,
+      RequiredRoleGuard,
+      AuthStrategiesCheck,
+      FollowStreams,
+    ],
   };
 }
