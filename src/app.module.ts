@@ -36,6 +36,11 @@ export class AppModule {
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,
           ingestBodyLimitBytes: config.ingestBodyLimitBytes,
+          followMaxStreamsPerPrincipal: config.follow.maxStreamsPerPrincipal,
+          followKeepAliveMs: config.follow.keepAliveMs,
+          followPollIntervalMs: config.follow.pollIntervalMs,
+          // The embedded database admits one connection, the pool's: no second one to LISTEN on.
+          listenForChanges: database.kind === 'server',
         }),
         RetentionModule.forRoot(config.retention, { oneInstanceAtATime: database.kind === 'server' }),
       ],

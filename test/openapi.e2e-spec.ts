@@ -95,6 +95,7 @@ describe('OpenAPI document and Swagger UI', () => {
           'get /api/v1/activities/{id}/stats getStats',
           'get /api/v1/activities/{id}/items listItems',
           'get /api/v1/activities/{id}/items/export exportItems',
+          'get /api/v1/activities/{id}/items/stream followItems',
           'get /api/v1/activities/{id}/items/{itemId} getItem',
           'get /api/v1/activities/{id}/diff diffRuns',
           'get /api/v1/items objectHistory',
@@ -122,6 +123,7 @@ describe('OpenAPI document and Swagger UI', () => {
         '/api/v1/activities/{id}/stats': withRun,
         '/api/v1/activities/{id}/items': withRun,
         '/api/v1/activities/{id}/items/export': withRun,
+        '/api/v1/activities/{id}/items/stream': withRun,
         '/api/v1/activities/{id}/items/{itemId}': withRun,
         '/api/v1/activities/{id}/diff': withRun,
         '/api/v1/items': { ...common, '400': ['VALIDATION_ERROR'] },
@@ -255,6 +257,14 @@ describe('OpenAPI document and Swagger UI', () => {
         ['path:id', 'query:format', ...filters.map((name) => `query:${name}`)].sort(),
       );
       expect(names('/api/v1/activities/{id}/items/{itemId}')).toEqual(['path:id', 'path:itemId']);
+      expect(names('/api/v1/activities/{id}/items/stream')).toEqual(
+        [
+          'header:Last-Event-ID',
+          'path:id',
+          'query:after',
+          ...filters.slice(0, 5).map((name) => `query:${name}`),
+        ].sort(),
+      );
     });
 
     it('asks for a bearer token or an API key on every /api route, and nothing for health', () => {
@@ -286,6 +296,7 @@ describe('OpenAPI document and Swagger UI', () => {
     const ITEM = '/api/v1/activities/{id}/items/{itemId}';
     const DIFF = '/api/v1/activities/{id}/diff';
     const HISTORY = '/api/v1/items';
+    const STREAM = '/api/v1/activities/{id}/items/stream';
 
     /** [operation path, URL, token (null: none), expected status]; URLs may use :run, :other, :item. */
     const CASES: Array<[string, string, string | null, number]> = [
@@ -352,6 +363,13 @@ describe('OpenAPI document and Swagger UI', () => {
       [HISTORY, '/api/v1/items', 'admin', 400],
       [HISTORY, '/api/v1/items?externalIdValue=E1', null, 401],
       [HISTORY, '/api/v1/items?externalIdValue=E1', 'reader', 403],
+      [STREAM, '/api/v1/activities/:run/items/stream', 'admin', 200],
+      [STREAM, '/api/v1/activities/:run/items/stream?hasError=true&after=1', 'admin', 200],
+      [STREAM, '/api/v1/activities/:run/items/stream?search=x', 'admin', 400],
+      [STREAM, '/api/v1/activities/:other/items/stream', 'admin', 400],
+      [STREAM, '/api/v1/activities/:run/items/stream', null, 401],
+      [STREAM, '/api/v1/activities/:run/items/stream', 'reader', 403],
+      [STREAM, `/api/v1/activities/${MISSING_ID}/items/stream`, 'admin', 404],
       ['/health/live', '/health/live', null, 200],
       ['/health/ready', '/health/ready', null, 200],
     ];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { loadApiKeysConfig, type ApiKeysConfig } from './api-keys-config';
+import { loadFollowConfig, type FollowConfig } from './follow-config';
 import type { AuthConfig } from '../auth/auth-config';
 import { IN_MEMORY, type DatabaseSettings } from '../database/database-server';
 import { DEFAULT_INGEST_BODY_LIMIT_BYTES } from '../execution-items';
@@ -29,6 +30,8 @@ export interface AppConfig extends OperationsConfig {
   retention: RetentionConfig;
   /** The run viewer at `/`. */
   ui: WebUiConfig;
+  /** Following runs as server-sent events. */
+  follow: FollowConfig;
 }
 
 export { ConfigError } from './env';
@@ -58,6 +61,7 @@ export function loadAppConfig(env: Env): AppConfig {
     apiKeys: loadApiKeysConfig(env),
     retention: loadRetentionConfig(env),
     ui: loadWebUiConfig(env),
+    follow: loadFollowConfig(env),
     ...loadOperationsConfig(env, production),
   };
 }

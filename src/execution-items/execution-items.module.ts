@@ -17,10 +17,13 @@ import { ExecutionRunsService } from './execution-runs.service';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
 import { ObjectHistoryController } from './http/object-history.controller';
+import { FollowController } from './http/follow.controller';
+import { FollowStreams } from './http/follow-streams';
 import { RequiredRoleGuard } from './http/required-role.guard';
-import { RunsController } from './http/runs.controller';
 import { RunDiffController } from './http/run-diff.controller';
+import { RunsController } from './http/runs.controller';
 import { RunHistoryQueries } from './run-history.query';
+import { RunNotices } from './run-notices';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -42,6 +45,7 @@ import { RunHistoryQueries } from './run-history.query';
     RunHistoryQueries,
     ExecutionRunsQueries,
     ExecutionRunsService,
+    RunNotices,
   ],
   exports: [ExecutionItemsService, ExecutionRunsService],
 })
@@ -60,7 +64,20 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   if (!http) return definition;
   return {
     ...definition,
-    controllers: [ActivitiesController, RunsController, RunDiffController, ObjectHistoryController],
-    providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
+    // The stream's static path first, for routers that match in order (`:itemId` would take it).
+    controllers: [
+      FollowController,
+      ActivitiesController,
+      RunsController,
+      RunDiffController,
+      ObjectHistoryController,
+    ],
+    providers: [
+      ...(definition.providers ?? []),
+      AuthenticatedGuard,
+      RequiredRoleGuard,
+      AuthStrategiesCheck,
+      FollowStreams,
+    ],
   };
 }

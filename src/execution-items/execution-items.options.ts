@@ -52,6 +52,23 @@ export interface ExecutionItemsModuleOptions {
    * with a 413 while it arrives. Default 32 MiB, room for 10,000 items of about 3 KiB.
    */
   ingestBodyLimitBytes?: number;
+  /**
+   * Following a run (`followItems`, `GET .../items/stream`): how often a follower re-reads the
+   * run when no change notice has come, in milliseconds. Notices wake it at once; this is the
+   * safety net for a notice that was lost. Default 1000.
+   */
+  followPollIntervalMs?: number;
+  /** The stream's comment line after this many milliseconds without anything sent. Default 15000. */
+  followKeepAliveMs?: number;
+  /** Streams one principal may hold open at once; one more is a 429. Default 5. */
+  followMaxStreamsPerPrincipal?: number;
+  /**
+   * Hear appends and completions made by other processes through PostgreSQL `LISTEN` on one
+   * connection of the module's own (opened with the host's connection settings when the first
+   * follower starts). `false` for PGlite behind pglite-socket, which admits one connection: then
+   * a follower hears this process's writes at once and others' by polling. Default `true`.
+   */
+  listenForChanges?: boolean;
 }
 
 /**
@@ -94,6 +111,10 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     preparedStatements: options.preparedStatements ?? true,
     authStrategies: [...(options.authStrategies ?? ['jwt'])],
     ingestBodyLimitBytes: options.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT_BYTES,
+    followPollIntervalMs: options.followPollIntervalMs ?? 1000,
+    followKeepAliveMs: options.followKeepAliveMs ?? 15_000,
+    followMaxStreamsPerPrincipal: options.followMaxStreamsPerPrincipal ?? 5,
+    listenForChanges: options.listenForChanges ?? true,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -113,6 +134,11 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     throw new Error(
       `ExecutionItemsModule: ingestBodyLimitBytes must be a positive integer, got ${resolved.ingestBodyLimitBytes}`,
     );
+  }
+  for (const key of ['followPollIntervalMs', 'followKeepAliveMs', 'followMaxStreamsPerPrincipal'] as const) {
+    if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) {
+      throw new Error(`ExecutionItemsModule: ${key} must be a positive integer, got ${resolved[key]}`);
+    }
   }
   const { authStrategies } = resolved;
   if (

@@ -7,7 +7,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Activity } from './entities/activity.entity';
 import type { ExecutionItemDetailRow, ExecutionItemRow } from './entities/execution-item.entity';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
-import { isUnfiltered, type ItemQuery } from './item-query';
+import { isUnfiltered, type ItemFilters, type ItemQuery } from './item-query';
 import {
   afterCondition,
   filterConditions,
@@ -16,6 +16,7 @@ import {
   SqlParameters,
   type KeyValue,
 } from './item-sql';
+import type { FollowBatch } from './follow-items';
 import type { PagePosition } from './paging';
 import type { ActivityFields } from './responses/activity.response';
 import { countedMatches, counterGuards } from './run-counters';
@@ -349,6 +350,78 @@ export class ExecutionItemsQueries {
       await end();
       throw error;
     }
+  }
+
+  /**
+   * The next matching items of a run after `after`, at most `limit`, looking through at most
+   * `window` sequence numbers, with the activity row, in one statement (one snapshot): items
+   * up to the row's `item_count` are all there. An index range on (activity_id, sequence);
+   * `null` when the activity does not exist.
+   */
+  async followBatch(
+    activityId: string,
+    filters: ItemFilters,
+    after: number,
+    limit: number,
+    window: number,
+  ): Promise<FollowBatch | null> {
+    const params = new SqlParameters();
+    const id = params.add(activityId, 'uuid');
+    const from = params.add(after, 'bigint');
+    const upTo = `least(a.item_count, ${from} + ${params.add(window, 'bigint')})`;
+    const conditions = [
+      'i.activity_id = a.id',
+      `i.sequence > ${from}`,
+      `i.sequence <= ${upTo}`,
+      ...filterConditions(filters, 'i', params),
+    ];
+    const rows: Array<
+      ExecutionItemRow & {
+        sequence: number;
+        run_id: string;
+        created: Date;
+        completed: Date | null;
+        status: ActivityStatus;
+        target_type: ActivityTargetType;
+        target_name: string | null;
+        target_context: string | null;
+        run_type: RunType | null;
+        item_count: number;
+        error_item_count: number;
+        up_to: string;
+      }
+    > = await this.dataSource.query(
+      `SELECT a.id AS run_id, a.created, a.completed, a.status, a.target_type, a.target_name,
+              a.target_context, a.run_type, a.item_count, a.error_item_count, ${upTo} AS up_to, i.*
+         FROM activities a
+         LEFT JOIN LATERAL (
+              SELECT ${LIST_COLUMNS}
+                FROM execution_items i
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY i.sequence
+               LIMIT ${params.add(limit, 'int')}
+         ) i ON true
+        WHERE a.id = ${id}`,
+      params.values,
+    );
+    if (rows.length === 0) return null;
+    const [first] = rows;
+    const run: ActivityFields = {
+      id: first.run_id,
+      created: first.created,
+      completed: first.completed,
+      status: first.status,
+      targetType: first.target_type,
+      targetName: first.target_name,
+      targetContext: first.target_context,
+      runType: first.run_type,
+      itemCount: first.item_count,
+      errorItemCount: first.error_item_count,
+    };
+    const items = first.id === null ? [] : rows.sort((a, b) => a.sequence - b.sequence);
+    // A full batch may stop short of the window; otherwise everything up to it has been seen.
+    const scannedTo = items.length === limit ? items[items.length - 1].sequence : Number(first.up_to);
+    return { run, rows: items, scannedTo };
   }
 
   /** An activity with its counters; `null` when there is none with that id. */

@@ -3,7 +3,6 @@ import { pipeline } from 'node:stream';
 import type { Activity } from './entities/activity.entity';
 import { ExecutionItemsError } from './execution-items.error';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
-import { ExecutionItemsQueries, type ActivityWithKey } from './execution-items.query';
 import {
   toObjectHistoryItemResponse,
   type ObjectHistoryPageResponse,
@@ -22,6 +21,15 @@ import {
   parseObjectHistoryQuery,
 } from './run-history';
 import { RunHistoryQueries } from './run-history.query';
+import { ExecutionItemsQueries, type ActivityFilters, type ActivityWithKey } from './execution-items.query';
+import {
+  FOLLOW_BATCH_SIZE,
+  FOLLOW_SCAN_WINDOW,
+  followRun,
+  parseFollowRequest,
+  type FollowEvent,
+  type FollowItemsRequest,
+} from './follow-items';
 import { createExportEncoder, EXPORT_CONTENT_TYPES, exportFileName, type ItemsExport } from './export-format';
 import { assertGuid } from './guid';
 import {
@@ -55,6 +63,7 @@ import {
 import type { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
 import { toActivityStatsResponse } from './run-counters';
 import { ACTIVITY_FILTER_KEYS, isActivityPosition, parseActivityFilters } from './run-filters';
+import { RunNotices } from './run-notices';
 import {
   DIFF_CHANGES,
   EXPORT_FORMATS,
@@ -142,6 +151,7 @@ export class ExecutionItemsService {
     private readonly queries: ExecutionItemsQueries,
     private readonly history: RunHistoryQueries,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
+    private readonly notices: RunNotices,
   ) {}
 
   /**
@@ -209,6 +219,41 @@ export class ExecutionItemsService {
       contentType: EXPORT_CONTENT_TYPES[format],
       stream: encoder,
     };
+  }
+
+  /**
+   * Follows a run as it is written: its items after `after` (matching the filters) in sequence
+   * order, each once, then, as they are committed by any process, the newest; `progress` while
+   * the run is in progress; `complete` once it has ended and every item has been yielded.
+   * Problems with the request or the activity are thrown here, before anything is yielded.
+   * Breaking out of the loop, or aborting `signal`, ends the follow and frees what it holds.
+   */
+  async followItems(
+    activityId: string,
+    request: FollowItemsRequest = {},
+  ): Promise<AsyncIterable<FollowEvent>> {
+    assertGuid(activityId, 'activityId');
+    const { after, filters } = parseFollowRequest(request);
+    const activity = await this.findRun(activityId);
+    const { queries, notices } = this;
+    const filtered = !isUnfiltered(filters);
+    return followRun(
+      {
+        read: (from) =>
+          queries.followBatch(
+            activity.id,
+            filters,
+            from,
+            FOLLOW_BATCH_SIZE,
+            filtered ? FOLLOW_SCAN_WINDOW : FOLLOW_BATCH_SIZE,
+          ),
+        subscribe: (onChange) => notices.subscribe(activity.id, onChange),
+        pollIntervalMs: this.options.followPollIntervalMs,
+        shutdownSignal: notices.shutdownSignal,
+      },
+      after,
+      request.signal,
+    );
   }
 
   async getActivity(activityId: string): Promise<ActivityResponse> {

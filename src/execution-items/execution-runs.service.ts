@@ -12,6 +12,7 @@ import { checkBatchSize, prepareEach, prepareItems, type NewExecutionItem } from
 import { toActivityResponse, type ActivityResponse } from './responses/activity.response';
 import type { AppendResult } from './responses/append-result.response';
 import { countersAfter } from './run-counters';
+import { RunNotices } from './run-notices';
 import {
   FINAL_ACTIVITY_STATUSES,
   RUN_PROFILE_TARGET_TYPE,
@@ -97,6 +98,7 @@ export class ExecutionRunsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queries: ExecutionRunsQueries,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
+    private readonly notices: RunNotices,
   ) {}
 
   /** Records the start of a run-profile run; items are appended to the activity it returns. */
@@ -145,7 +147,7 @@ export class ExecutionRunsService {
     checkBatchSize(items);
     const batch =
       options.batchId === undefined ? null : { id: checkBatchId(options.batchId), hash: hashOf(items) };
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       const run = await this.queries.lockRun(manager, activityId);
       if (!run) throw ExecutionItemsError.activityNotFound(activityId);
       if (run.targetType !== RUN_PROFILE_TARGET_TYPE)
@@ -166,6 +168,7 @@ export class ExecutionRunsService {
           : await this.queries.insertItems(manager, activityId, run.itemCount, prepareItems(items));
       const counters = countersAfter(run, written.items);
       await this.queries.saveCounters(manager, activityId, counters);
+      await this.notices.announce(manager, activityId);
       if (batch) {
         await this.queries.recordBatch(manager, {
           activityId,
@@ -184,6 +187,8 @@ export class ExecutionRunsService {
         replayed: false,
       };
     });
+    if (!result.replayed) this.notices.changed(activityId);
+    return result;
   }
 
   /** Ends a run; no items can be appended afterwards. */
@@ -211,6 +216,9 @@ export class ExecutionRunsService {
         `Run ${activityId} ended ${completed.status} with ${completed.itemCount} items` +
           (message ? `: ${message}` : ''),
       );
+      // After the commit, on its own: a notice lost here only makes followers wait for their poll.
+      await this.notices.announce(this.dataSource, activityId).catch(() => undefined);
+      this.notices.changed(activityId);
       return toActivityResponse(completed);
     }
     const state = await this.queries.findState(activityId);

@@ -25,6 +25,7 @@ export {
   type StartRunRequest,
 } from './execution-runs.service';
 export type { ItemQueryInput } from './item-query';
+export type { FollowEvent, FollowFilters, FollowItemsRequest } from './follow-items';
 export { MAX_ITEMS_PER_BATCH, type NewExecutionItem, type OutcomeInput } from './new-items';
 export type { ItemsExport } from './export-format';
 
@@ -50,6 +51,7 @@ export {
   ObjectHistoryPageResponse,
   RunSummaryResponse,
 } from './responses/object-history.response';
+export { RunProgressResponse } from './responses/run-progress.response';
 export { ErrorCode, ErrorEnvelope, errorEnvelope } from './responses/error-envelope.response';
 
 // Errors: the module's, by reason; and the HTTP answers with the contract's codes.

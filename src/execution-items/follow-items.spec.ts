@@ -1,0 +1,143 @@
+import { ExecutionItemsError } from './execution-items.error';
+import {
+  followRun,
+  parseFollowRequest,
+  type FollowBatch,
+  type FollowEvent,
+  type FollowSource,
+} from './follow-items';
+import type { ActivityStatus } from './vocabulary';
+
+describe('parseFollowRequest', () => {
+  it('starts from the first item by default, with no filter', () => {
+    expect(parseFollowRequest({})).toEqual({ after: 0, filters: {} });
+  });
+
+  it('normalises the filters as the list does', () => {
+    expect(parseFollowRequest({ after: 7, hasError: true, objectType: ['user', 'group', 'user'] })).toEqual({
+      after: 7,
+      filters: { hasError: true, objectType: ['group', 'user'] },
+    });
+  });
+
+  it('reports every problem at once, search and sort among them', () => {
+    const request = { after: -1, search: 'ann', sortBy: 'displayName', errorType: ['Nope'] } as never;
+    let error: unknown;
+    try {
+      parseFollowRequest(request);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ExecutionItemsError);
+    expect(Object.keys((error as ExecutionItemsError).validationErrors ?? {}).sort()).toEqual([
+      'after',
+      'errorType',
+      'search',
+      'sortBy',
+    ]);
+  });
+
+  it.each([1.5, Number.NaN, 2 ** 31, '3'])('refuses after=%p', (after) => {
+    expect(() => parseFollowRequest({ after: after as number })).toThrow(ExecutionItemsError);
+  });
+});
+
+/** A run in memory: items are appended to it, and subscribers hear of each change. */
+class FakeRun implements FollowSource {
+  readonly sequences: number[] = [];
+  status: ActivityStatus = 'InProgress';
+  readonly pollIntervalMs = 60_000;
+  readonly shutdownSignal = new AbortController().signal;
+  reads = 0;
+  private readonly listeners = new Set<() => void>();
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  append(count: number): void {
+    for (let k = 0; k < count; k++) this.sequences.push(this.sequences.length + 1);
+    this.listeners.forEach((listener) => listener());
+  }
+
+  complete(): void {
+    this.status = 'Complete';
+    this.listeners.forEach((listener) => listener());
+  }
+
+  async read(after: number): Promise<FollowBatch> {
+    this.reads += 1;
+    const rows = this.sequences.filter((sequence) => sequence > after).slice(0, 2);
+    const scannedTo = rows.length === 2 ? rows[1] : this.sequences.length;
+    return {
+      run: {
+        id: 'run',
+        created: new Date(0),
+        completed: null,
+        status: this.status,
+        targetType: 'ConnectedSystemRunProfile',
+        targetName: 'Delta',
+        targetContext: 'HR',
+        runType: 'DeltaImport',
+        itemCount: this.sequences.length,
+        errorItemCount: 0,
+      },
+      rows: rows.map((sequence) => ({
+        sequence,
+        id: `item-${sequence}`,
+        external_id_value: null,
+        display_name: null,
+        object_type: null,
+        object_change_type: 'NoChange',
+        error_type: null,
+        outcome_summary: null,
+      })),
+      scannedTo,
+    };
+  }
+
+  subscribe(onChange: () => void): () => void {
+    this.listeners.add(onChange);
+    return () => this.listeners.delete(onChange);
+  }
+}
+
+const kinds = (events: FollowEvent[]) =>
+  events.map((event) => (event.type === 'item' ? event.sequence : event.type));
+
+describe('followRun', () => {
+  it('yields the items read so far in batches, then each new one once, then complete', async () => {
+    const run = new FakeRun();
+    run.append(3);
+    const events: FollowEvent[] = [];
+    const follower = followRun(run, 1, undefined);
+    for await (const event of follower) {
+      events.push(event);
+      if (event.type === 'progress' && run.sequences.length === 3) run.append(2);
+      else if (event.type === 'item' && event.sequence === 5) run.complete();
+    }
+    expect(kinds(events)).toEqual([2, 3, 'progress', 4, 5, 'complete']);
+    expect(run.subscribers).toBe(0);
+  });
+
+  it('stops without complete when the signal aborts, and unsubscribes', async () => {
+    const run = new FakeRun();
+    const controller = new AbortController();
+    const events: FollowEvent[] = [];
+    const done = (async () => {
+      for await (const event of followRun(run, 0, controller.signal)) events.push(event);
+    })();
+    while (events.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await done;
+    expect(kinds(events)).toEqual(['progress']);
+    expect(run.subscribers).toBe(0);
+  });
+
+  it('unsubscribes when the consumer breaks out', async () => {
+    const run = new FakeRun();
+    run.append(4);
+    for await (const event of followRun(run, 0, undefined)) if (event.type === 'item') break;
+    expect(run.subscribers).toBe(0);
+  });
+});
