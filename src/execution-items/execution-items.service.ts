@@ -21,7 +21,7 @@ import {
   parseObjectHistoryQuery,
 } from './run-history';
 import { RunHistoryQueries } from './run-history.query';
-import { ExecutionItemsQueries, type ActivityFilters, type ActivityWithKey } from './execution-items.query';
+import { ExecutionItemsQueries, type ActivityWithKey } from './execution-items.query';
 import {
   FOLLOW_BATCH_SIZE,
   FOLLOW_SCAN_WINDOW,
