@@ -438,9 +438,9 @@ describe('GET /api/v1/activities/{id}/items', () => {
   });
 
   it('404 for methods other than GET (and the engines’ POST, engine-writes.e2e-spec.ts)', async () => {
+    const server = request(t.http);
     for (const method of ['put', 'patch', 'delete'] as const) {
-      const client = request(t.http);
-      const res = await client[method](`/api/v1/activities/${runId}/items`)
+      const res = await server[method](`/api/v1/activities/${runId}/items`)
         .set(bearer(adminToken()))
         .expect(404);
       expect(res.body.code).toBe('NOT_FOUND');
