@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { setMaxListeners } from 'node:events';
 import { Client, type ClientConfig, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -46,7 +47,10 @@ export class RunNotices implements BeforeApplicationShutdown, OnApplicationShutd
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
-  ) {}
+  ) {
+    // Every follower listens for the shutdown: any number of them is expected.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Aborted when the application begins to shut down: followers end then. */
   get shutdownSignal(): AbortSignal {
