@@ -11,6 +11,8 @@ import {
 import { createTestApp, type TestApp } from './support/test-app';
 import { token } from './support/tokens';
 
+/** Writing the fixture through the app on a machine shared with other suites can take minutes. */
+const SETUP_TIMEOUT_MS = 300_000;
 /**
  * GET /api/v1/activities, finding runs (contract §11): run profile, creation window and error
  * filters, `nextCursor`, and the indexes behind each filter.
@@ -124,7 +126,7 @@ describe('GET /api/v1/activities: finding runs', () => {
       await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [run.id, run.created]);
       bodies.set(run.id, (await get(`/api/v1/activities/${run.id}`).expect(200)).body);
     }
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(() => t?.close());
 
@@ -269,7 +271,7 @@ describe('GET /api/v1/activities: finding runs', () => {
           FROM generate_series(1, 10000) AS n`);
       // As autovacuum leaves a table: statistics, and the visibility map that index-only counts need.
       await t.dataSource.query('VACUUM ANALYZE activities');
-    });
+    }, SETUP_TIMEOUT_MS);
 
     it.each([
       ['connectedSystemName', { connectedSystemName: ['System 7'] }],

@@ -9,6 +9,8 @@ import {
 import { createTestApp, type TestApp } from './support/test-app';
 import { token } from './support/tokens';
 
+/** Writing the fixture through the app on a machine shared with other suites can take minutes. */
+const SETUP_TIMEOUT_MS = 300_000;
 /**
  * GET /api/v1/items (contract §10): one object's items in every run, newest run first, by exact
  * external id or case-insensitive display name, with its filters, paging and failures.
@@ -118,7 +120,7 @@ describe('GET /api/v1/items', () => {
       if (run.status !== 'InProgress') await t.runs.completeRun(run.id, { status: run.status });
       await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [run.id, run.created]);
     }
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(() => t?.close());
 

@@ -13,6 +13,8 @@ import {
 import { createTestApp, type TestApp } from './support/test-app';
 import { token } from './support/tokens';
 
+/** Writing the fixture through the app on a machine shared with other suites can take minutes. */
+const SETUP_TIMEOUT_MS = 300_000;
 /**
  * GET /api/v1/activities/{id}/diff (contract §9): the five changes, the default baseline and
  * `against`, counts, the change filter, paging by page and cursor, and every failure in order.
@@ -185,7 +187,7 @@ describe('GET /api/v1/activities/{id}/diff', () => {
     await t.dataSource
       .getRepository(Activity)
       .insert({ id: NOT_A_RUN, targetType: 'ConnectedSystem', targetName: SYSTEM, status: 'Complete' });
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(() => t?.close());
 
