@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { parseQueryString } from './execution-items';
 import { replyToFrameworkError } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
@@ -15,6 +16,7 @@ import {
 } from './logging/request-logging';
 import { serveOpenApi } from './openapi/openapi-document';
 import { registerHttpSecurity } from './http/http-security';
+import { registerRequestChecks } from './http/request-checks';
 import { registerWebUi } from './web-ui/web-ui';
 
 export interface CreateAppOptions {
@@ -53,7 +55,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       AppModule.forRoot(config, database, logging),
       // Long path parameters reach validation (a clear 400) instead of the router's bare 414.
       new FastifyAdapter({
-        routerOptions: { maxParamLength: 2048 },
+        // A query value with broken percent-encoding is a 400 naming it, not searched literally.
+        routerOptions: { maxParamLength: 2048, querystringParser: parseQueryString },
         frameworkErrors: replyToFrameworkError,
         // Which peers may set X-Forwarded-For: request.ip (logs, per-address limits) follows it.
         trustProxy: config.trustProxy,
@@ -64,6 +67,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     );
     recordRequestFacts(app);
     await registerHttpSecurity(app);
+    registerRequestChecks(app);
     serveOpenApi(app, { ui: config.apiDocsUi });
     await registerWebUi(app, config.ui);
     // Once a shutdown begins, every response closes its connection: the server's close waits

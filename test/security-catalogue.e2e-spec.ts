@@ -2,8 +2,9 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import { Activity } from '../src/execution-items';
+import { portOf, rawRequest } from './support/raw-http';
 import { createTestApp, type TestApp } from './support/test-app';
-import { adminToken, bearer, token, unsignedToken } from './support/tokens';
+import { adminToken, bearer, TEST_SECRET, token, unsignedToken } from './support/tokens';
 
 /**
  * The hostile-input catalogue (`../shared/docs/security-cases.md`), one test per case, named by
@@ -23,6 +24,13 @@ const UNAUTHORISED = {
   validationErrors: null,
   timestamp: expect.any(String),
 };
+const BROKEN_ENCODING = (parameter: string) => ({
+  code: 'VALIDATION_ERROR',
+  message: 'The request is not valid.',
+  details: null,
+  validationErrors: { [parameter]: ['is not valid percent-encoding'] },
+  timestamp: expect.any(String),
+});
 const FORBIDDEN = {
   code: 'FORBIDDEN',
   message: 'This requires the Administrator role.',
@@ -394,6 +402,145 @@ describe('security catalogue', () => {
         const res = await get(path).expect(404);
         expect(Object.keys(res.body).sort()).toEqual(ENVELOPE_KEYS);
       }
+    });
+  });
+
+  describe('G. found later: HTTP edges and tokens', () => {
+    let port: number;
+
+    beforeAll(async () => {
+      await t.app.listen(0, '127.0.0.1');
+      port = portOf(t.http);
+    });
+
+    /** A GET with the given header lines, sent as is. */
+    const rawGet = (path: string, headerLines: string[]) =>
+      rawRequest(port, [`GET ${path} HTTP/1.1`, ...headerLines, '', ''].join('\r\n'));
+
+    it('34. two Authorization headers are a 400, even when both carry the same valid token', async () => {
+      const authorization = `Authorization: Bearer ${adminToken()}`;
+      for (const path of allRoutes()) {
+        const res = await rawGet(path, ['Host: 127.0.0.1', authorization, authorization]);
+        expect({ path, status: res.status, body: res.json }).toEqual({
+          path,
+          status: 400,
+          body: {
+            code: 'BAD_REQUEST',
+            message: 'The request repeats the Authorization header.',
+            details: null,
+            validationErrors: null,
+            timestamp: expect.any(String),
+          },
+        });
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+      }
+      const once = await rawGet(`/api/v1/activities/${runId}`, ['Host: 127.0.0.1', authorization]);
+      expect(once.status).toBe(200);
+    });
+
+    it('34. two Host headers are a 400, and so are two X-API-Key headers', async () => {
+      const res = await rawGet(`/api/v1/activities/${runId}`, [
+        'Host: 127.0.0.1',
+        'Host: internal.example',
+        `Authorization: Bearer ${adminToken()}`,
+      ]);
+      expect([res.status, (res.json as { message: string }).message]).toEqual([
+        400,
+        'The request repeats the Host header.',
+      ]);
+      const keys = await rawGet(`/api/v1/activities/${runId}`, [
+        'Host: 127.0.0.1',
+        'X-API-Key: a',
+        'x-api-key: b',
+      ]);
+      expect([keys.status, (keys.json as { message: string }).message]).toEqual([
+        400,
+        'The request repeats the X-API-Key header.',
+      ]);
+    });
+
+    it.each([
+      [
+        'issued beyond the clock skew in the future',
+        () => token({ role: 'Administrator', iat: Math.floor(Date.now() / 1000) + 120 }),
+      ],
+      [
+        'claiming to be issued in 2100, living 5 minutes from then',
+        () => token({ role: 'Administrator', iat: 4102444800 }),
+      ],
+      [
+        'with a JWS crit header naming an unknown extension',
+        () =>
+          sign({ role: 'Administrator' }, TEST_SECRET, {
+            algorithm: 'HS256',
+            expiresIn: '5m',
+            header: { alg: 'HS256', crit: ['urn:example:unknown'], 'urn:example:unknown': true } as never,
+          }),
+      ],
+    ])('35. a token %s is a 401', async (_name, jwt) => {
+      for (const path of allRoutes()) await expectUnauthorised(path, bearer(jwt()));
+    });
+
+    it('35. a token issued a little in the future, within the clock skew, is accepted', async () => {
+      const jwt = token({ role: 'Administrator', iat: Math.floor(Date.now() / 1000) + 10 });
+      await get(`/api/v1/activities/${runId}`, bearer(jwt)).expect(200);
+    });
+
+    it.each([
+      ['%FF%FE', 'search'],
+      ['%E0%A4%A', 'search'],
+      ['%zz', 'search'],
+    ])(
+      '36. broken percent-encoding %s in a query value is a 400 naming the parameter',
+      async (value, name) => {
+        const res = await get(`/api/v1/activities/${runId}/items?page=1&${name}=${value}`).expect(400);
+        expect(res.body).toEqual(BROKEN_ENCODING(name));
+        const exported = await get(`/api/v1/activities/${runId}/items/export?${name}=${value}`).expect(400);
+        expect(exported.body).toEqual(BROKEN_ENCODING(name));
+      },
+    );
+
+    it('36. broken percent-encoding in a parameter name or a list value is a 400 naming it, on every route', async () => {
+      for (const path of allRoutes()) {
+        const res = await get(`${path}?%FF=1`).expect(400);
+        expect(res.body).toEqual(BROKEN_ENCODING('%FF'));
+      }
+      const list = await get('/api/v1/activities?connectedSystemName=LDAP,%E2%82').expect(400);
+      expect(list.body).toEqual(BROKEN_ENCODING('connectedSystemName'));
+      const encoded = await get(
+        `/api/v1/activities/${runId}/items?search=${encodeURIComponent('100%')}`,
+      ).expect(200);
+      expect(encoded.body.items.map((item: { displayName: string }) => item.displayName)).toEqual([
+        'Ann 100% Archer',
+      ]);
+    });
+
+    it('36. broken percent-encoding is judged after the credentials: without a token it is a 401', async () => {
+      await expectUnauthorised(`/api/v1/activities/${runId}/items?search=%FF`, {});
+    });
+
+    it("39. HEAD on every read route is a 404 in the envelope's headers, and the export is not run", async () => {
+      const exports = jest.spyOn(t.service, 'exportItems');
+      try {
+        for (const path of allRoutes()) {
+          const res = await request(t.http).head(path).set(bearer(adminToken()));
+          expect({ path, status: res.status }).toEqual({ path, status: 404 });
+          expect(res.headers['content-type']).toMatch(/^application\/json/);
+          expect(res.headers['x-content-type-options']).toBe('nosniff');
+          expect(res.headers['cache-control']).toBe('no-store');
+          expect(res.headers['x-request-id']).toEqual(expect.any(String));
+        }
+        expect(exports).not.toHaveBeenCalled();
+      } finally {
+        exports.mockRestore();
+      }
+      const headBody = await rawRequest(
+        port,
+        `HEAD /api/v1/activities/${runId}/items/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken()}\r\n\r\n`,
+        { head: true },
+      );
+      expect(headBody.status).toBe(404);
+      await request(t.http).head('/health/live').expect(200);
     });
   });
 

@@ -48,6 +48,7 @@ export {
 export { ApiError, codeForReason, statusForCode } from './http/api-error';
 export { ApiExceptionFilter } from './http/api-exception.filter';
 export { JWT_STRATEGY } from './http/authenticated.guard';
+export { BROKEN_PERCENT_ENCODING_MESSAGE, parseQueryString } from './http/query-parameters';
 
 // The schema: entities for the host's TypeORM root, and the migrations that create them.
 export { EXECUTION_ITEMS_ENTITIES } from './entities';
