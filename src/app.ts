@@ -5,7 +5,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { parseQueryString } from './execution-items';
-import { replyToFrameworkError } from './http/framework-errors';
+import { createClientErrorHandler, replyToFrameworkError } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
 import {
@@ -58,6 +58,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         // A query value with broken percent-encoding is a 400 naming it, not searched literally.
         routerOptions: { maxParamLength: 2048, querystringParser: parseQueryString },
         frameworkErrors: replyToFrameworkError,
+        // What the HTTP parser refuses (a malformed request, headers over 16 KB) gets the envelope too.
+        clientErrorHandler: createClientErrorHandler(rootLogger),
+        // A request without Host reaches the app, which answers it in the envelope (Node's own
+        // answer is a bare 400).
+        http: { requireHostHeader: false },
         // Which peers may set X-Forwarded-For: request.ip (logs, per-address limits) follows it.
         trustProxy: config.trustProxy,
         requestIdHeader: false,

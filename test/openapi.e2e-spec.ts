@@ -146,9 +146,11 @@ describe('OpenAPI document and Swagger UI', () => {
         'UNAUTHORISED',
         'FORBIDDEN',
         'NOT_FOUND',
+        'REQUEST_TIMEOUT',
         'CONFLICT',
         'PAYLOAD_TOO_LARGE',
         'TOO_MANY_REQUESTS',
+        'HEADERS_TOO_LARGE',
         'INTERNAL_ERROR',
         'SERVICE_UNAVAILABLE',
       ]);

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import { Activity } from '../src/execution-items';
@@ -159,6 +160,7 @@ describe('security catalogue', () => {
         Authorization: `Bearer ${'a'.repeat(20_000)}`,
       });
       expect(res.status).toBe(431);
+      expect(res.body.code).toBe('HEADERS_TOO_LARGE');
     });
   });
 
@@ -405,7 +407,7 @@ describe('security catalogue', () => {
     });
   });
 
-  describe('G. found later: HTTP edges and tokens', () => {
+  describe('G. found later: the HTTP parser, HTTP edges and tokens', () => {
     let port: number;
 
     beforeAll(async () => {
@@ -416,6 +418,152 @@ describe('security catalogue', () => {
     /** A GET with the given header lines, sent as is. */
     const rawGet = (path: string, headerLines: string[]) =>
       rawRequest(port, [`GET ${path} HTTP/1.1`, ...headerLines, '', ''].join('\r\n'));
+
+    /** The headers every API answer carries, whatever its status, as a normal 404 has them. */
+    const VARYING = new Set([
+      'date',
+      'content-length',
+      'content-type',
+      'x-request-id',
+      'connection',
+      'keep-alive',
+    ]);
+    const standardHeaders = (headers: Record<string, string>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => !VARYING.has(name)));
+
+    const PARSER_ERRORS: Array<[string, string | Buffer]> = [
+      ['a folded header', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n  b\r\n\r\n'],
+      ['bare LFs', 'GET /api/v1/activities HTTP/1.1\nHost: x\n\n'],
+      ['a NUL in a header value', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Nul: a\u0000b\r\n\r\n'],
+      [
+        'raw non-ASCII in the URL',
+        Buffer.from('GET /api/v1/activities?search=\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8'),
+      ],
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /api/v1/activities HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+      ['an unknown method', 'FOO /api/v1/activities HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['a space in a header name', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'],
+      [
+        'two different Content-Lengths',
+        'POST /api/v1/activities HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      ],
+    ];
+
+    it.each(PARSER_ERRORS)(
+      '33. %s: 400 in the envelope with the standard headers, Connection: close, and the connection closed',
+      async (_name, bytes) => {
+        const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+        expect(normal.status).toBe(404);
+        const res = await rawRequest(port, bytes);
+        expect({ status: res.status, body: res.json }).toEqual({
+          status: 400,
+          body: {
+            code: 'BAD_REQUEST',
+            message: 'The request is not valid HTTP/1.1.',
+            details: expect.any(String),
+            validationErrors: null,
+            timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          },
+        });
+        expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(res.headers.connection).toBe('close');
+        expect(res.closed).toBe(true);
+      },
+    );
+
+    it.each([
+      [
+        'a 20 KB header',
+        `GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      ],
+      ['a 20 KB URL', `GET /api/v1/activities?search=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ])('33. %s: 431 HEADERS_TOO_LARGE in the envelope, Connection: close', async (_name, bytes) => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const res = await rawRequest(port, bytes);
+      expect({ status: res.status, body: res.json }).toEqual({
+        status: 431,
+        body: {
+          code: 'HEADERS_TOO_LARGE',
+          message: "The request line and headers exceed the server's limit of 16 KB.",
+          details: null,
+          validationErrors: null,
+          timestamp: expect.any(String),
+        },
+      });
+      expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+      expect([res.headers.connection, res.closed]).toEqual(['close', true]);
+    });
+
+    it('33. after a 431, a keep-alive client’s next request goes through on a new connection', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const send = (headers: Record<string, string>) =>
+        new Promise<{ status: number; connection: string | undefined; socket: object }>((resolve, reject) => {
+          const req = httpRequest(
+            { host: '127.0.0.1', port, path: `/api/v1/activities/${runId}`, agent, headers },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  connection: res.headers.connection,
+                  socket: req.socket as object,
+                }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      try {
+        const first = await send(bearer(adminToken()));
+        const refused = await send({ ...bearer(adminToken()), 'X-Big': 'a'.repeat(20_000) });
+        const next = await send(bearer(adminToken()));
+        expect([first.status, refused.status, refused.connection, next.status]).toEqual([
+          200,
+          431,
+          'close',
+          200,
+        ]);
+        expect(refused.socket).toBe(first.socket);
+        expect(next.socket).not.toBe(first.socket);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('33. a path with broken percent-encoding (a framework error) carries the standard headers and a request id', async () => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const res = await rawGet('/api/v1/activities/%zz', ['Host: 127.0.0.1', 'X-Request-Id: trace-33']);
+      expect({ status: res.status, body: res.json }).toEqual({
+        status: 400,
+        body: BROKEN_ENCODING('path'),
+      });
+      expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+      expect(res.headers['x-request-id']).toBe('trace-33');
+    });
+
+    it('33. an HTTP/1.1 request without Host is a 400 in the envelope, and a method Fastify does not route a 404', async () => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const noHost = await rawGet(`/api/v1/activities/${runId}`, [`Authorization: Bearer ${adminToken()}`]);
+      expect({ status: noHost.status, body: noHost.json }).toEqual({
+        status: 400,
+        body: {
+          code: 'BAD_REQUEST',
+          message: 'An HTTP/1.1 request needs a Host header.',
+          details: null,
+          validationErrors: null,
+          timestamp: expect.any(String),
+        },
+      });
+      expect(standardHeaders(noHost.headers)).toEqual(standardHeaders(normal.headers));
+      const propfind = await rawRequest(port, 'PROPFIND /api/v1/activities HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect([propfind.status, (propfind.json as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
+      expect(standardHeaders(propfind.headers)).toEqual(standardHeaders(normal.headers));
+    });
 
     it('34. two Authorization headers are a 400, even when both carry the same valid token', async () => {
       const authorization = `Authorization: Bearer ${adminToken()}`;

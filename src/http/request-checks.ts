@@ -30,8 +30,9 @@ function isApi(url: string): boolean {
 /**
  * Checks on the request as a whole, before any route looks at it:
  *
- * - a repeated `Authorization`, `Host`, `X-API-Key` or `Proxy-Authorization` header is a 400
- *   `BAD_REQUEST` (before authentication: the request is malformed, whoever sent it);
+ * - a repeated `Authorization`, `Host`, `X-API-Key` or `Proxy-Authorization` header, and an
+ *   HTTP/1.1 request without `Host` (RFC 9112, 3.2), are a 400 `BAD_REQUEST` (before
+ *   authentication: the request is malformed, whoever sent it);
  * - `HEAD` under `/api` is a 404, like every other method but `GET`: Fastify would otherwise
  *   answer it by running the `GET` handler, queries and exports included, and drop the body.
  *   Elsewhere (health, the run viewer, Swagger UI's files) `HEAD` keeps working.
@@ -42,9 +43,16 @@ function isApi(url: string): boolean {
 export function registerRequestChecks(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
-    const repeated = repeatedSingleHeader(request.raw.rawHeaders);
-    if (repeated === null) return done();
-    const error = new ApiError(ErrorCode.BadRequest, `The request repeats the ${repeated} header.`);
+    const { raw } = request;
+    const repeated = repeatedSingleHeader(raw.rawHeaders);
+    const message =
+      repeated !== null
+        ? `The request repeats the ${repeated} header.`
+        : raw.httpVersion === '1.1' && raw.headers.host === undefined
+          ? 'An HTTP/1.1 request needs a Host header.'
+          : null;
+    if (message === null) return done();
+    const error = new ApiError(ErrorCode.BadRequest, message);
     void reply.code(statusForCode(error.code)).send(errorEnvelope(error));
   });
   fastify.addHook('onRoute', (route) => {

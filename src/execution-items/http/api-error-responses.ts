@@ -11,10 +11,14 @@ const WHEN: Record<ErrorCode, string> = {
   [ErrorCode.Unauthorised]: '`UNAUTHORISED`: no valid credentials',
   [ErrorCode.Forbidden]: '`FORBIDDEN`: the principal lacks the required role',
   [ErrorCode.NotFound]: '`NOT_FOUND`: no such resource',
+  [ErrorCode.RequestTimeout]:
+    '`REQUEST_TIMEOUT`: the request did not arrive in time (answered by the HTTP server, which closes the connection)',
   [ErrorCode.Conflict]:
     '`CONFLICT`: the run is already complete, the activity id is taken, or an `Idempotency-Key` was reused with another body',
   [ErrorCode.PayloadTooLarge]: '`PAYLOAD_TOO_LARGE`: more than 10,000 items, or a body over the byte limit',
   [ErrorCode.TooManyRequests]: '`TOO_MANY_REQUESTS`: over the rate limit',
+  [ErrorCode.HeadersTooLarge]:
+    '`HEADERS_TOO_LARGE`: the request line and headers exceed 16 KB (answered by the HTTP server, which closes the connection)',
   [ErrorCode.InternalError]: '`INTERNAL_ERROR`: a defect, logged on the server; nothing is leaked',
   [ErrorCode.ServiceUnavailable]: '`SERVICE_UNAVAILABLE`: the database cannot be reached or timed out',
 };
