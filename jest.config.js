@@ -20,6 +20,11 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
+      // Every supertest response is also checked against the served OpenAPI document.
+      moduleNameMapper: { '^supertest$': '<rootDir>/test/support/contract/supertest-with-contract.ts' },
+      setupFilesAfterEnv: ['<rootDir>/test/support/contract/setup.ts'],
+      globalSetup: '<rootDir>/test/support/contract/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/contract/global-teardown.ts',
     },
   ],
 };

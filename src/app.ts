@@ -4,7 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { replyToFrameworkError } from './http/framework-errors';
+import { parseQueryString } from './execution-items';
+import { createClientErrorHandler, replyToFrameworkError } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-server';
 import {
@@ -16,6 +17,7 @@ import {
 import { serveOpenApi } from './openapi/openapi-document';
 import { registerHttpSecurity } from './http/http-security';
 import { registerIngestBodies } from './http/ingest-body';
+import { registerRequestChecks } from './http/request-checks';
 import { registerWebUi } from './web-ui/web-ui';
 
 export interface CreateAppOptions {
@@ -54,8 +56,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       AppModule.forRoot(config, database, logging),
       // Long path parameters reach validation (a clear 400) instead of the router's bare 414.
       new FastifyAdapter({
-        routerOptions: { maxParamLength: 2048 },
+        // A query value with broken percent-encoding is a 400 naming it, not searched literally.
+        routerOptions: { maxParamLength: 2048, querystringParser: parseQueryString },
         frameworkErrors: replyToFrameworkError,
+        // What the HTTP parser refuses (a malformed request, headers over 16 KB) gets the envelope too.
+        clientErrorHandler: createClientErrorHandler(rootLogger),
+        // A request without Host reaches the app, which answers it in the envelope (Node's own
+        // answer is a bare 400).
+        http: { requireHostHeader: false },
         // Which peers may set X-Forwarded-For: request.ip (logs, per-address limits) follows it.
         trustProxy: config.trustProxy,
         requestIdHeader: false,
@@ -65,6 +73,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     );
     recordRequestFacts(app);
     await registerHttpSecurity(app);
+    registerRequestChecks(app);
     serveOpenApi(app, { ui: config.apiDocsUi });
     await registerWebUi(app, config.ui);
     // Once a shutdown begins, every response closes its connection: the server's close waits

@@ -109,17 +109,22 @@ describe('OpenAPI document and Swagger UI', () => {
     });
 
     it('documents for each route the error codes it can answer, by status', () => {
+      // BAD_REQUEST on every route: a repeated Authorization or Host header, a token and a key
+      // together; 408 and 431 from the HTTP server.
       const common = {
+        '400': ['VALIDATION_ERROR', 'BAD_REQUEST'],
         '401': ['UNAUTHORISED'],
         '403': ['FORBIDDEN'],
+        '408': ['REQUEST_TIMEOUT'],
         '429': ['TOO_MANY_REQUESTS'],
+        '431': ['HEADERS_TOO_LARGE'],
         '500': ['INTERNAL_ERROR'],
         '503': ['SERVICE_UNAVAILABLE'],
       };
-      const withRun = { ...common, '400': ['VALIDATION_ERROR', 'BAD_REQUEST'], '404': ['NOT_FOUND'] };
+      const withRun = { ...common, '404': ['NOT_FOUND'] };
       const expected: Record<string, Record<string, string[]>> = {
-        '/api/v1/activities': { ...common, '400': ['VALIDATION_ERROR'] },
-        '/api/v1/activities/{id}': { ...common, '400': ['VALIDATION_ERROR'], '404': ['NOT_FOUND'] },
+        '/api/v1/activities': common,
+        '/api/v1/activities/{id}': withRun,
         '/api/v1/activities/{id}/stats': withRun,
         '/api/v1/activities/{id}/items': withRun,
         '/api/v1/activities/{id}/items/export': withRun,
@@ -168,6 +173,72 @@ describe('OpenAPI document and Swagger UI', () => {
       }
     });
 
+    it('documents the limits the server enforces on the parameters', () => {
+      const schemaOf = (path: string, name: string) =>
+        (
+          contract.operation('GET', path) as unknown as {
+            parameters: Array<{ name: string; schema: Record<string, unknown> }>;
+          }
+        ).parameters.find((parameter) => parameter.name === name)?.schema;
+      const ITEMS_PATH = '/api/v1/activities/{id}/items';
+      expect(schemaOf(ITEMS_PATH, 'page')).toMatchObject({
+        type: 'integer',
+        minimum: Number.MIN_SAFE_INTEGER,
+        maximum: Number.MAX_SAFE_INTEGER,
+      });
+      expect(schemaOf(ITEMS_PATH, 'search')).toMatchObject({ type: 'string', minLength: 1, maxLength: 256 });
+      expect(schemaOf(ITEMS_PATH, 'errorType')).toMatchObject({ type: 'array', maxItems: 100 });
+      expect(schemaOf(ITEMS_PATH, 'objectType')).toMatchObject({
+        type: 'array',
+        maxItems: 100,
+        items: { type: 'string', minLength: 1, maxLength: 256 },
+      });
+      expect(schemaOf('/api/v1/activities', 'status')).toMatchObject({ type: 'array', maxItems: 6 });
+      expect(schemaOf('/api/v1/activities', 'connectedSystemName')).toMatchObject({
+        maxItems: 100,
+        items: { minLength: 1, maxLength: 256 },
+      });
+    });
+
+    it('describes the response headers: the request id and no-store on every answer, the rate limit on the API’s', () => {
+      for (const [path, methods] of Object.entries(
+        document.paths as Record<
+          string,
+          Record<string, { responses: Record<string, { headers: Record<string, { required: boolean }> }> }>
+        >,
+      )) {
+        for (const [status, response] of Object.entries(methods.get.responses)) {
+          const required = Object.entries(response.headers)
+            .filter(([, header]) => header.required)
+            .map(([name]) => name)
+            .sort();
+          const expected = ['Cache-Control', 'X-Request-Id'];
+          if (status === '401') expected.push('WWW-Authenticate');
+          if (status === '408' || status === '431') expected.push('Connection');
+          if (status === '503' && path.startsWith('/api/')) expected.push('Retry-After');
+          if (status === '429')
+            expected.push('Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
+          expect({ path, status, required }).toEqual({ path, status, required: expected.sort() });
+          expect(Object.keys(response.headers).includes('X-RateLimit-Remaining')).toBe(
+            path.startsWith('/api/'),
+          );
+        }
+      }
+    });
+
+    it('makes nullable references nullable under OpenAPI 3.0’s strict rule (nullable only beside a type)', () => {
+      const schemas = (
+        document.components as { schemas: Record<string, { properties: Record<string, unknown> }> }
+      ).schemas;
+      expect(schemas.ExecutionItem.properties.errorType).toEqual({
+        oneOf: [{ $ref: '#/components/schemas/ErrorType' }, { type: 'string', nullable: true, enum: [null] }],
+      });
+      expect(JSON.stringify(document)).not.toMatch(/"nullable":true,"allOf"/);
+      expect(document.servers).toEqual([
+        { url: '/', description: 'This service (paths are relative to where the document is served).' },
+      ]);
+    });
+
     it('documents the envelope with every code of the contract', () => {
       const schemas = (
         document.components as { schemas: Record<string, { enum?: string[]; required?: string[] }> }
@@ -178,9 +249,11 @@ describe('OpenAPI document and Swagger UI', () => {
         'UNAUTHORISED',
         'FORBIDDEN',
         'NOT_FOUND',
+        'REQUEST_TIMEOUT',
         'CONFLICT',
         'PAYLOAD_TOO_LARGE',
         'TOO_MANY_REQUESTS',
+        'HEADERS_TOO_LARGE',
         'INTERNAL_ERROR',
         'SERVICE_UNAVAILABLE',
       ]);
@@ -267,7 +340,7 @@ describe('OpenAPI document and Swagger UI', () => {
       );
     });
 
-    it('asks for a bearer token or an API key on every /api route, and nothing for health', () => {
+    it('asks for a bearer token or an API key on every /api route, and says health needs nothing (security: [])', () => {
       const schemes = (document.components as { securitySchemes: unknown }).securitySchemes;
       expect(schemes).toEqual({
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -280,7 +353,7 @@ describe('OpenAPI document and Swagger UI', () => {
           expect({ path, method, security: operation.security }).toEqual({
             path,
             method,
-            security: path.startsWith('/api/') ? [{ bearer: [] }, { 'api-key': [] }] : undefined,
+            security: path.startsWith('/api/') ? [{ bearer: [] }, { 'api-key': [] }] : [],
           });
         }
       }
@@ -401,6 +474,46 @@ describe('OpenAPI document and Swagger UI', () => {
         const fake = { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
         expect(() => contract.expectDocumented('GET', path, fake as unknown as request.Response)).toThrow();
       }
+    });
+
+    it('reads nullable strictly: null only where nullable stands beside a type, and never outside an enum', () => {
+      const strict = new OpenApiContract({
+        openapi: '3.0.0',
+        paths: {
+          '/x': {
+            get: {
+              responses: {
+                '200': {
+                  content: {
+                    'application/json': {
+                      schema: {
+                        type: 'object',
+                        properties: {
+                          loose: { nullable: true, allOf: [{ $ref: '#/components/schemas/Colour' }] },
+                          typed: { type: 'string', nullable: true, enum: ['red'] },
+                          right: { type: 'string', nullable: true, enum: ['red', null] },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        components: { schemas: { Colour: { type: 'string', enum: ['red'] } } },
+      });
+      const answer = (body: unknown) =>
+        ({
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body,
+        }) as unknown as request.Response;
+      expect(() =>
+        strict.expectDocumented('GET', '/x', answer({ loose: 'red', typed: 'red', right: null })),
+      ).not.toThrow();
+      expect(() => strict.expectDocumented('GET', '/x', answer({ loose: null }))).toThrow();
+      expect(() => strict.expectDocumented('GET', '/x', answer({ typed: null }))).toThrow();
     });
 
     const START = '/api/v1/activities';

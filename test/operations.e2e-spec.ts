@@ -251,6 +251,11 @@ describe('rate limits', () => {
     expect(limited.body).toEqual(TOO_MANY);
     const retryAfter = Number(limited.headers['retry-after']);
     expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
+    expect([
+      limited.headers['x-ratelimit-limit'],
+      limited.headers['x-ratelimit-remaining'],
+      limited.headers['x-ratelimit-reset'],
+    ]).toEqual(['3', '0', limited.headers['retry-after']]);
     expect(limited.headers['cache-control']).toBe('no-store');
     contract.expectDocumented('GET', '/api/v1/activities', limited);
   });

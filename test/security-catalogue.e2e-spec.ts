@@ -1,9 +1,11 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import { Activity } from '../src/execution-items';
+import { portOf, rawRequest } from './support/raw-http';
 import { createTestApp, type TestApp } from './support/test-app';
-import { adminToken, bearer, token, unsignedToken } from './support/tokens';
+import { adminToken, bearer, TEST_SECRET, token, unsignedToken } from './support/tokens';
 
 /**
  * The hostile-input catalogue (`../shared/docs/security-cases.md`), one test per case, named by
@@ -23,6 +25,13 @@ const UNAUTHORISED = {
   validationErrors: null,
   timestamp: expect.any(String),
 };
+const BROKEN_ENCODING = (parameter: string) => ({
+  code: 'VALIDATION_ERROR',
+  message: 'The request is not valid.',
+  details: null,
+  validationErrors: { [parameter]: ['is not valid percent-encoding'] },
+  timestamp: expect.any(String),
+});
 const FORBIDDEN = {
   code: 'FORBIDDEN',
   message: 'This requires the Administrator role.',
@@ -151,6 +160,7 @@ describe('security catalogue', () => {
         Authorization: `Bearer ${'a'.repeat(20_000)}`,
       });
       expect(res.status).toBe(431);
+      expect(res.body.code).toBe('HEADERS_TOO_LARGE');
     });
   });
 
@@ -395,6 +405,291 @@ describe('security catalogue', () => {
         const res = await get(path).expect(404);
         expect(Object.keys(res.body).sort()).toEqual(ENVELOPE_KEYS);
       }
+    });
+  });
+
+  describe('G. found later: the HTTP parser, HTTP edges and tokens', () => {
+    let port: number;
+
+    beforeAll(async () => {
+      await t.app.listen(0, '127.0.0.1');
+      port = portOf(t.http);
+    });
+
+    /** A GET with the given header lines, sent as is. */
+    const rawGet = (path: string, headerLines: string[]) =>
+      rawRequest(port, [`GET ${path} HTTP/1.1`, ...headerLines, '', ''].join('\r\n'));
+
+    /** The headers every API answer carries, whatever its status, as a normal 404 has them. */
+    const VARYING = new Set([
+      'date',
+      'content-length',
+      'content-type',
+      'x-request-id',
+      'connection',
+      'keep-alive',
+    ]);
+    const standardHeaders = (headers: Record<string, string>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => !VARYING.has(name)));
+
+    const PARSER_ERRORS: Array<[string, string | Buffer]> = [
+      ['a folded header', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n  b\r\n\r\n'],
+      ['bare LFs', 'GET /api/v1/activities HTTP/1.1\nHost: x\n\n'],
+      ['a NUL in a header value', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Nul: a\u0000b\r\n\r\n'],
+      [
+        'raw non-ASCII in the URL',
+        Buffer.from('GET /api/v1/activities?search=\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8'),
+      ],
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /api/v1/activities HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+      ['an unknown method', 'FOO /api/v1/activities HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['a space in a header name', 'GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'],
+      [
+        'two different Content-Lengths',
+        'POST /api/v1/activities HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      ],
+    ];
+
+    it.each(PARSER_ERRORS)(
+      '33. %s: 400 in the envelope with the standard headers, Connection: close, and the connection closed',
+      async (_name, bytes) => {
+        const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+        expect(normal.status).toBe(404);
+        const res = await rawRequest(port, bytes);
+        expect({ status: res.status, body: res.json }).toEqual({
+          status: 400,
+          body: {
+            code: 'BAD_REQUEST',
+            message: 'The request is not valid HTTP/1.1.',
+            details: expect.any(String),
+            validationErrors: null,
+            timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          },
+        });
+        expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(res.headers.connection).toBe('close');
+        expect(res.closed).toBe(true);
+      },
+    );
+
+    it.each([
+      [
+        'a 20 KB header',
+        `GET /api/v1/activities HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      ],
+      ['a 20 KB URL', `GET /api/v1/activities?search=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ])('33. %s: 431 HEADERS_TOO_LARGE in the envelope, Connection: close', async (_name, bytes) => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const res = await rawRequest(port, bytes);
+      expect({ status: res.status, body: res.json }).toEqual({
+        status: 431,
+        body: {
+          code: 'HEADERS_TOO_LARGE',
+          message: "The request line and headers exceed the server's limit of 16 KB.",
+          details: null,
+          validationErrors: null,
+          timestamp: expect.any(String),
+        },
+      });
+      expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+      expect([res.headers.connection, res.closed]).toEqual(['close', true]);
+    });
+
+    it('33. after a 431, a keep-alive client’s next request goes through on a new connection', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const send = (headers: Record<string, string>) =>
+        new Promise<{ status: number; connection: string | undefined; socket: object }>((resolve, reject) => {
+          const req = httpRequest(
+            { host: '127.0.0.1', port, path: `/api/v1/activities/${runId}`, agent, headers },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  connection: res.headers.connection,
+                  socket: req.socket as object,
+                }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      try {
+        const first = await send(bearer(adminToken()));
+        const refused = await send({ ...bearer(adminToken()), 'X-Big': 'a'.repeat(20_000) });
+        const next = await send(bearer(adminToken()));
+        expect([first.status, refused.status, refused.connection, next.status]).toEqual([
+          200,
+          431,
+          'close',
+          200,
+        ]);
+        expect(refused.socket).toBe(first.socket);
+        expect(next.socket).not.toBe(first.socket);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('33. a path with broken percent-encoding (a framework error) carries the standard headers and a request id', async () => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const res = await rawGet('/api/v1/activities/%zz', ['Host: 127.0.0.1', 'X-Request-Id: trace-33']);
+      expect({ status: res.status, body: res.json }).toEqual({
+        status: 400,
+        body: BROKEN_ENCODING('path'),
+      });
+      expect(standardHeaders(res.headers)).toEqual(standardHeaders(normal.headers));
+      expect(res.headers['x-request-id']).toBe('trace-33');
+    });
+
+    it('33. an HTTP/1.1 request without Host is a 400 in the envelope, and a method Fastify does not route a 404', async () => {
+      const normal = await rawGet('/api/v1/nothing-here', ['Host: 127.0.0.1']);
+      const noHost = await rawGet(`/api/v1/activities/${runId}`, [`Authorization: Bearer ${adminToken()}`]);
+      expect({ status: noHost.status, body: noHost.json }).toEqual({
+        status: 400,
+        body: {
+          code: 'BAD_REQUEST',
+          message: 'An HTTP/1.1 request needs a Host header.',
+          details: null,
+          validationErrors: null,
+          timestamp: expect.any(String),
+        },
+      });
+      expect(standardHeaders(noHost.headers)).toEqual(standardHeaders(normal.headers));
+      const propfind = await rawRequest(port, 'PROPFIND /api/v1/activities HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect([propfind.status, (propfind.json as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
+      expect(standardHeaders(propfind.headers)).toEqual(standardHeaders(normal.headers));
+    });
+
+    it('34. two Authorization headers are a 400, even when both carry the same valid token', async () => {
+      const authorization = `Authorization: Bearer ${adminToken()}`;
+      for (const path of allRoutes()) {
+        const res = await rawGet(path, ['Host: 127.0.0.1', authorization, authorization]);
+        expect({ path, status: res.status, body: res.json }).toEqual({
+          path,
+          status: 400,
+          body: {
+            code: 'BAD_REQUEST',
+            message: 'The request repeats the Authorization header.',
+            details: null,
+            validationErrors: null,
+            timestamp: expect.any(String),
+          },
+        });
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+      }
+      const once = await rawGet(`/api/v1/activities/${runId}`, ['Host: 127.0.0.1', authorization]);
+      expect(once.status).toBe(200);
+    });
+
+    it('34. two Host headers are a 400, and so are two X-API-Key headers', async () => {
+      const res = await rawGet(`/api/v1/activities/${runId}`, [
+        'Host: 127.0.0.1',
+        'Host: internal.example',
+        `Authorization: Bearer ${adminToken()}`,
+      ]);
+      expect([res.status, (res.json as { message: string }).message]).toEqual([
+        400,
+        'The request repeats the Host header.',
+      ]);
+      const keys = await rawGet(`/api/v1/activities/${runId}`, [
+        'Host: 127.0.0.1',
+        'X-API-Key: a',
+        'x-api-key: b',
+      ]);
+      expect([keys.status, (keys.json as { message: string }).message]).toEqual([
+        400,
+        'The request repeats the X-API-Key header.',
+      ]);
+    });
+
+    it.each([
+      [
+        'issued beyond the clock skew in the future',
+        () => token({ role: 'Administrator', iat: Math.floor(Date.now() / 1000) + 120 }),
+      ],
+      [
+        'claiming to be issued in 2100, living 5 minutes from then',
+        () => token({ role: 'Administrator', iat: 4102444800 }),
+      ],
+      [
+        'with a JWS crit header naming an unknown extension',
+        () =>
+          sign({ role: 'Administrator' }, TEST_SECRET, {
+            algorithm: 'HS256',
+            expiresIn: '5m',
+            header: { alg: 'HS256', crit: ['urn:example:unknown'], 'urn:example:unknown': true } as never,
+          }),
+      ],
+    ])('35. a token %s is a 401', async (_name, jwt) => {
+      for (const path of allRoutes()) await expectUnauthorised(path, bearer(jwt()));
+    });
+
+    it('35. a token issued a little in the future, within the clock skew, is accepted', async () => {
+      const jwt = token({ role: 'Administrator', iat: Math.floor(Date.now() / 1000) + 10 });
+      await get(`/api/v1/activities/${runId}`, bearer(jwt)).expect(200);
+    });
+
+    it.each([
+      ['%FF%FE', 'search'],
+      ['%E0%A4%A', 'search'],
+      ['%zz', 'search'],
+    ])(
+      '36. broken percent-encoding %s in a query value is a 400 naming the parameter',
+      async (value, name) => {
+        const res = await get(`/api/v1/activities/${runId}/items?page=1&${name}=${value}`).expect(400);
+        expect(res.body).toEqual(BROKEN_ENCODING(name));
+        const exported = await get(`/api/v1/activities/${runId}/items/export?${name}=${value}`).expect(400);
+        expect(exported.body).toEqual(BROKEN_ENCODING(name));
+      },
+    );
+
+    it('36. broken percent-encoding in a parameter name or a list value is a 400 naming it, on every route', async () => {
+      for (const path of allRoutes()) {
+        const res = await get(`${path}?%FF=1`).expect(400);
+        expect(res.body).toEqual(BROKEN_ENCODING('%FF'));
+      }
+      const list = await get('/api/v1/activities?connectedSystemName=LDAP,%E2%82').expect(400);
+      expect(list.body).toEqual(BROKEN_ENCODING('connectedSystemName'));
+      const encoded = await get(
+        `/api/v1/activities/${runId}/items?search=${encodeURIComponent('100%')}`,
+      ).expect(200);
+      expect(encoded.body.items.map((item: { displayName: string }) => item.displayName)).toEqual([
+        'Ann 100% Archer',
+      ]);
+    });
+
+    it('36. broken percent-encoding is judged after the credentials: without a token it is a 401', async () => {
+      await expectUnauthorised(`/api/v1/activities/${runId}/items?search=%FF`, {});
+    });
+
+    it("39. HEAD on every read route is a 404 in the envelope's headers, and the export is not run", async () => {
+      const exports = jest.spyOn(t.service, 'exportItems');
+      try {
+        for (const path of allRoutes()) {
+          const res = await request(t.http).head(path).set(bearer(adminToken()));
+          expect({ path, status: res.status }).toEqual({ path, status: 404 });
+          expect(res.headers['content-type']).toMatch(/^application\/json/);
+          expect(res.headers['x-content-type-options']).toBe('nosniff');
+          expect(res.headers['cache-control']).toBe('no-store');
+          expect(res.headers['x-request-id']).toEqual(expect.any(String));
+        }
+        expect(exports).not.toHaveBeenCalled();
+      } finally {
+        exports.mockRestore();
+      }
+      const headBody = await rawRequest(
+        port,
+        `HEAD /api/v1/activities/${runId}/items/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminToken()}\r\n\r\n`,
+        { head: true },
+      );
+      expect(headBody.status).toBe(404);
+      await request(t.http).head('/health/live').expect(200);
     });
   });
 

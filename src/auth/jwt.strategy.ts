@@ -21,12 +21,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     super(strategyOptions(config));
   }
 
+  /**
+   * Beyond what the signature check enforces: `exp` present; `iat`, when present, not in the
+   * future (beyond the clock tolerance); and the lifetime within the maximum, counted from the
+   * issue time and from now alike, so that a token claiming to be issued in 2100 does not pass.
+   */
   validate(payload: Record<string, unknown>): JwtPrincipal | false {
     const { exp, iat, nbf } = payload;
     if (typeof exp !== 'number') return false;
-    const issuedAt =
-      typeof iat === 'number' ? iat : typeof nbf === 'number' ? nbf : Math.floor(Date.now() / 1000);
-    if (exp - issuedAt > this.config.maxLifetimeSeconds) return false;
+    const now = Math.floor(Date.now() / 1000);
+    const { clockToleranceSeconds, maxLifetimeSeconds } = this.config;
+    if (iat !== undefined && (typeof iat !== 'number' || iat > now + clockToleranceSeconds)) return false;
+    const issuedAt = typeof iat === 'number' ? iat : typeof nbf === 'number' ? nbf : now;
+    if (exp - Math.min(issuedAt, now) > maxLifetimeSeconds) return false;
     return payload as JwtPrincipal;
   }
 }
@@ -37,11 +44,28 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
 /**
  * The token of `Authorization: Bearer <token>` (RFC 6750): one token and nothing else.
  * passport-jwt's own extractor takes the first of `Bearer a b`, which would let a second,
- * unchecked value ride along.
+ * unchecked value ride along. A token whose header is marked critical (`crit`) is not taken:
+ * this service understands no JWS extension, and RFC 7515 (4.1.11) says a recipient that does
+ * not understand a listed extension must reject the token; `jsonwebtoken` ignores `crit`.
  */
-function bearerToken(request: { headers: Record<string, string | string[] | undefined> }): string | null {
+export function bearerToken(request: {
+  headers: Record<string, string | string[] | undefined>;
+}): string | null {
   const header = request.headers.authorization;
-  return typeof header === 'string' ? (BEARER.exec(header)?.[1] ?? null) : null;
+  const token = typeof header === 'string' ? (BEARER.exec(header)?.[1] ?? null) : null;
+  return token !== null && !hasCriticalHeader(token) ? token : null;
+}
+
+/** Whether the JWS header names `crit` at all (or cannot be read, which verification refuses). */
+function hasCriticalHeader(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(
+      Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString(),
+    );
+    return typeof header === 'object' && header !== null && 'crit' in header;
+  } catch {
+    return false;
+  }
 }
 
 function strategyOptions(config: AuthConfig): StrategyOptionsWithoutRequest {

@@ -66,6 +66,7 @@ export { ApiExceptionFilter } from './http/api-exception.filter';
 export { JWT_STRATEGY } from './http/authenticated.guard';
 export { ITEMS_MEDIA_TYPES, readsOwnBody } from './http/items-body';
 export { DEFAULT_INGEST_BODY_LIMIT_BYTES } from './execution-items.options';
+export { BROKEN_PERCENT_ENCODING_MESSAGE, parseQueryString } from './http/query-parameters';
 
 // The schema: entities for the host's TypeORM root, and the migrations that create them.
 export { EXECUTION_ITEMS_ENTITIES } from './entities';

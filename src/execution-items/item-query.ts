@@ -17,7 +17,7 @@ import {
 export const MAX_SEARCH_LENGTH = 256;
 export const MAX_OBJECT_TYPE_LENGTH = 256;
 /** Most values one list parameter may hold. */
-const MAX_LIST_VALUES = 100;
+export const MAX_LIST_VALUES = 100;
 
 /**
  * Which items of a run to return and in which order, as callers state it. Lists match any of

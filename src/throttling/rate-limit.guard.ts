@@ -1,5 +1,5 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { principalOf } from '../logging/principal';
 
 /**
@@ -19,6 +19,21 @@ export class RateLimitGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const principal = principalOf(request.user);
     return principal === null ? `address:${await super.getTracker(request)}` : `principal:${principal}`;
+  }
+
+  /**
+   * A refused request carries the limit headers too (the throttler sets only `Retry-After`):
+   * the limit, none remaining, and the seconds until a request fits again (as `Retry-After`).
+   */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const { res } = this.getRequestResponse(context);
+    this.setResponseHeader(res, `${this.headerPrefix}-Limit`, detail.limit);
+    this.setResponseHeader(res, `${this.headerPrefix}-Remaining`, 0);
+    this.setResponseHeader(res, `${this.headerPrefix}-Reset`, detail.timeToBlockExpire);
+    await super.throwThrottlingException(context, detail);
   }
 
   /** One budget across all routes (the default keys a budget by controller and handler too). */

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import { loadAppConfig } from '../../src/config/app-config';
 import { IN_MEMORY, openDatabase, type OpenDatabase } from '../../src/database/database-server';
 import { ExecutionItemsService, ExecutionRunsService } from '../../src/execution-items';
+import { describedByDocument } from './contract/served-apps';
 import { TEST_SECRET } from './tokens';
 
 export interface TestApp {
@@ -58,6 +59,8 @@ export async function createTestApp(
   });
   const running = await createApp(config, { logger: false, ...options });
   await running.app.getHttpAdapter().getInstance().ready();
+  // Its answers are checked against the OpenAPI document (test/support/contract).
+  describedByDocument(running.app.getHttpServer());
   return {
     app: running.app,
     http: running.app.getHttpServer(),

@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import type { ExportItemsRequest, ListActivitiesRequest, ListItemsRequest } from '../execution-items.service';
 import { GUID_PATTERN } from '../guid';
-import { MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH } from '../item-query';
+import { MAX_LIST_VALUES, MAX_OBJECT_TYPE_LENGTH, MAX_SEARCH_LENGTH } from '../item-query';
 import { MAX_NAME_LENGTH, MAX_NAMES, NAMES_MESSAGE } from '../run-filters';
 import {
   ACTIVITY_STATUSES,
@@ -42,15 +42,31 @@ export const GUID_MESSAGE = 'must be a GUID (8-4-4-4-12 hexadecimal digits)';
 /** OpenAPI: a GUID path parameter. */
 export const GUID_SCHEMA = { pattern: GUID_PATTERN.source, example: '7d3e2a10-5c4b-4f6e-9a8d-1b2c3d4e5f60' };
 
-/** OpenAPI: a list parameter, repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */
-function listDoc(description: string, values?: readonly string[]) {
+/**
+ * OpenAPI: a list parameter, repeated (`a=x&a=y`) or comma-separated (`a=x,y`), of at most
+ * `maxItems` values: those of a vocabulary, or names of 1 to `maxLength` characters.
+ */
+function listDoc(
+  description: string,
+  limits: { values: readonly string[]; maxItems: number } | { maxLength: number; maxItems: number },
+) {
   return {
     description: `${description} Repeated or comma-separated; any of them matches.`,
-    type: String,
-    isArray: true,
-    ...(values ? { enum: [...values] } : {}),
+    type: 'array' as const,
+    maxItems: limits.maxItems,
+    items:
+      'values' in limits
+        ? { type: 'string' as const, enum: [...limits.values] }
+        : { type: 'string' as const, minLength: 1, maxLength: limits.maxLength },
   };
 }
+
+/** OpenAPI: a page number or size, a plain decimal integer in the safe range (clamped after). */
+const INTEGER_DOC = {
+  type: 'integer',
+  minimum: Number.MIN_SAFE_INTEGER,
+  maximum: Number.MAX_SAFE_INTEGER,
+} as const;
 
 export class ActivityIdParams {
   @ApiProperty({ ...GUID_SCHEMA, description: 'The activity.' })
@@ -91,7 +107,7 @@ export function VocabularyListParameter(
   vocabulary: readonly string[],
 ): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional(listDoc(description, vocabulary)),
+    ApiPropertyOptional(listDoc(description, { values: vocabulary, maxItems: vocabulary.length })),
     IsOptional(),
     Transform(toList),
     ArrayMaxSize(vocabulary.length, { message: 'lists too many values' }),
@@ -117,13 +133,13 @@ export class NoQuery {}
 
 export class PageQuery {
   /** 1-based; below 1 is treated as 1. */
-  @ApiPropertyOptional({ type: 'integer', default: 1, description: '1-based; below 1 is treated as 1.' })
+  @ApiPropertyOptional({ ...INTEGER_DOC, default: 1, description: '1-based; below 1 is treated as 1.' })
   @IntegerParameter()
   page?: number;
 
   /** Default 25, at most 100; below 1 is treated as the default. */
   @ApiPropertyOptional({
-    type: 'integer',
+    ...INTEGER_DOC,
     default: 25,
     description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
   })
@@ -133,17 +149,25 @@ export class PageQuery {
 
 /** Which items, and in which order: the list's and the export's common parameters. */
 export class ItemQueryParameters {
-  @ApiPropertyOptional(listDoc('Items with one of these error types.', ERROR_TYPES))
+  @ApiPropertyOptional(
+    listDoc('Items with one of these error types.', { values: ERROR_TYPES, maxItems: MAX_LIST_VALUES }),
+  )
   @ListParameter()
   errorType?: ErrorType[];
 
-  @ApiPropertyOptional(listDoc('Items with one of these change types.', OBJECT_CHANGE_TYPES))
+  @ApiPropertyOptional(
+    listDoc('Items with one of these change types.', {
+      values: OBJECT_CHANGE_TYPES,
+      maxItems: MAX_LIST_VALUES,
+    }),
+  )
   @ListParameter()
   objectChangeType?: ObjectChangeType[];
 
   @ApiPropertyOptional({
     ...listDoc(
       `Items of these object types (exact, case-sensitive names of 1 to ${MAX_OBJECT_TYPE_LENGTH} characters).`,
+      { maxLength: MAX_OBJECT_TYPE_LENGTH, maxItems: MAX_LIST_VALUES },
     ),
     example: ['user'],
   })
@@ -151,7 +175,10 @@ export class ItemQueryParameters {
   objectType?: string[];
 
   @ApiPropertyOptional(
-    listDoc('Items whose outcome tree holds one of these types, at any depth.', OUTCOME_TYPES),
+    listDoc('Items whose outcome tree holds one of these types, at any depth.', {
+      values: OUTCOME_TYPES,
+      maxItems: MAX_LIST_VALUES,
+    }),
   )
   @ListParameter()
   outcomeType?: OutcomeType[];
@@ -186,7 +213,7 @@ export class ItemQueryParameters {
 
 export class ItemsQuery extends ItemQueryParameters implements ListItemsRequest {
   @ApiPropertyOptional({
-    type: 'integer',
+    ...INTEGER_DOC,
     default: 1,
     description: '1-based; below 1 is treated as 1. Not with `cursor`.',
   })
@@ -194,7 +221,7 @@ export class ItemsQuery extends ItemQueryParameters implements ListItemsRequest 
   page?: number;
 
   @ApiPropertyOptional({
-    type: 'integer',
+    ...INTEGER_DOC,
     default: 25,
     description: 'At most 100 (more is treated as 100); below 1 is treated as the default.',
   })
@@ -224,7 +251,10 @@ export function NameListParameter(what: string, description: string, example: st
   const message = NAMES_MESSAGE(what);
   return applyDecorators(
     ApiPropertyOptional({
-      ...listDoc(`${description} (exact, case-sensitive names of 1 to ${MAX_NAME_LENGTH} characters).`),
+      ...listDoc(`${description} (exact, case-sensitive names of 1 to ${MAX_NAME_LENGTH} characters).`, {
+        maxLength: MAX_NAME_LENGTH,
+        maxItems: MAX_NAMES,
+      }),
       example: [example],
     }),
     IsOptional(),

@@ -70,12 +70,16 @@ export function statusForCode(code: ErrorCode): number {
       return 403;
     case ErrorCode.NotFound:
       return 404;
+    case ErrorCode.RequestTimeout:
+      return 408;
     case ErrorCode.Conflict:
       return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.TooManyRequests:
       return 429;
+    case ErrorCode.HeadersTooLarge:
+      return 431;
     case ErrorCode.InternalError:
       return 500;
     case ErrorCode.ServiceUnavailable:

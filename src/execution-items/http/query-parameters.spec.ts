@@ -1,5 +1,12 @@
 import type { TransformFnParams } from 'class-transformer';
-import { toBoolean, toList, toStrictInteger } from './query-parameters';
+import fastQueryString from 'fast-querystring';
+import {
+  brokenPercentEncoding,
+  parseQueryString,
+  toBoolean,
+  toList,
+  toStrictInteger,
+} from './query-parameters';
 
 const strict = (value: unknown) => toStrictInteger({ value } as TransformFnParams);
 const list = (value: unknown) => toList({ value } as TransformFnParams);
@@ -74,5 +81,42 @@ describe('toBoolean', () => {
 
   it.each(['1', 'TRUE', '', 'yes'])('leaves %p for the service to refuse', (value) => {
     expect(bool(value)).toBe(value);
+  });
+});
+
+describe('parseQueryString', () => {
+  const plain = (query: string) => ({ ...parseQueryString(query) });
+
+  it.each([
+    'page=1&pageSize=25',
+    'a=1&a=2&a=3',
+    'a',
+    'a=',
+    '=x',
+    'a&&b=1',
+    'c=x+y&d=%2B',
+    'search=%E2%82%AC%20%F0%9F%98%80',
+    'name%5B%5D=1',
+    '',
+  ])('parses %p as Fastify does', (query) => {
+    expect(plain(query)).toEqual({ ...fastQueryString.parse(query) });
+    expect(brokenPercentEncoding(parseQueryString(query))).toEqual([]);
+  });
+
+  it.each([
+    ['search=%FF%FE', ['search'], { search: '%FF%FE' }],
+    ['search=%zz&page=1', ['search'], { search: '%zz', page: '1' }],
+    ['a=%E2%82&b=%&a=ok', ['a', 'b'], { a: ['%E2%82', 'ok'], b: '%' }],
+    ['%FF=1', ['%FF'], { '%FF': '1' }],
+  ])('lists the parameters of %p whose percent-encoding is broken', (query, broken, parsed) => {
+    const result = parseQueryString(query);
+    expect(brokenPercentEncoding(result)).toEqual(broken);
+    expect({ ...result }).toEqual(parsed);
+    expect(Object.keys(result)).toEqual(Object.keys(parsed));
+  });
+
+  it('finds nothing broken in a query another parser made', () => {
+    expect(brokenPercentEncoding({ search: '%FF' })).toEqual([]);
+    expect(brokenPercentEncoding(undefined)).toEqual([]);
   });
 });

@@ -7,9 +7,11 @@ export enum ErrorCode {
   Unauthorised = 'UNAUTHORISED',
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
+  RequestTimeout = 'REQUEST_TIMEOUT',
   Conflict = 'CONFLICT',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   TooManyRequests = 'TOO_MANY_REQUESTS',
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
 }
