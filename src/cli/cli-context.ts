@@ -52,13 +52,21 @@ export async function withCliContext<T>(
   }
 }
 
-/** Runs a command's `main`: a failure prints `describe(error)` on stderr and exits with 1. */
+/**
+ * Runs a command's `main`: a failure prints `describe(error)` on stderr and exits with the
+ * error's `exitCode` (75 for an embedded database another process holds), else 1.
+ */
 export function runCli(
   main: () => Promise<void>,
   describe: (error: unknown) => string = (error) => (error instanceof Error ? error.message : String(error)),
 ): void {
   main().catch((error: unknown) => {
     process.stderr.write(`${describe(error)}\n`);
-    process.exit(1);
+    process.exit(exitCodeOf(error));
   });
+}
+
+function exitCodeOf(error: unknown): number {
+  const code = (error as { exitCode?: unknown } | null)?.exitCode;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 256 ? code : 1;
 }
