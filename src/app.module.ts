@@ -36,6 +36,8 @@ export class AppModule {
           appendMethod: appendMethodFor(database),
           preparedStatements: database.kind === 'server',
           authStrategies: APP_AUTH_STRATEGIES,
+          maxConcurrentExportsPerPrincipal: config.exports.maxConcurrentPerPrincipal,
+          exportWriteIdleTimeoutMs: config.exports.writeIdleTimeoutMs,
         }),
         RetentionModule.forRoot(config.retention),
       ],

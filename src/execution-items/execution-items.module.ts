@@ -14,8 +14,10 @@ import { ExecutionItemsQueries } from './execution-items.query';
 import { ExecutionItemsService } from './execution-items.service';
 import { ExecutionRunsQueries } from './execution-runs.query';
 import { ExecutionRunsService } from './execution-runs.service';
+import { ExportItemsQueries } from './export-items.query';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
+import { ExportLimitsInterceptor } from './http/export-limits.interceptor';
 import { RequiredRoleGuard } from './http/required-role.guard';
 
 /**
@@ -34,6 +36,7 @@ import { RequiredRoleGuard } from './http/required-role.guard';
       useFactory: (options: ExecutionItemsModuleOptions) => resolveOptions(options),
     },
     ExecutionItemsQueries,
+    ExportItemsQueries,
     ExecutionItemsService,
     ExecutionRunsQueries,
     ExecutionRunsService,
@@ -56,6 +59,12 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
   return {
     ...definition,
     controllers: [ActivitiesController],
-    providers: [...(definition.providers ?? []), AuthenticatedGuard, RequiredRoleGuard, AuthStrategiesCheck],
+    providers: [
+      ...(definition.providers ?? []),
+      AuthenticatedGuard,
+      RequiredRoleGuard,
+      AuthStrategiesCheck,
+      ExportLimitsInterceptor,
+    ],
   };
 }

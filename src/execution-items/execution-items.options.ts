@@ -44,6 +44,17 @@ export interface ExecutionItemsModuleOptions {
    * them is not registered. Default `['jwt']`.
    */
   authStrategies?: string[];
+  /**
+   * Most exports one principal (`request.user.sub`, else the client address) may have running at
+   * once; one more is a 429 `TOO_MANY_REQUESTS` with `Retry-After`. Default 2.
+   */
+  maxConcurrentExportsPerPrincipal?: number;
+  /**
+   * An export whose client has taken none of the bytes waiting for it for this long is cut off
+   * (its connection closed), which frees its place under `maxConcurrentExportsPerPrincipal`.
+   * Time the service spends reading the database does not count. Default 30000; 0: never.
+   */
+  exportWriteIdleTimeoutMs?: number;
 }
 
 /**
@@ -85,6 +96,8 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     appendMethod: options.appendMethod ?? 'copy',
     preparedStatements: options.preparedStatements ?? true,
     authStrategies: [...(options.authStrategies ?? ['jwt'])],
+    maxConcurrentExportsPerPrincipal: options.maxConcurrentExportsPerPrincipal ?? 2,
+    exportWriteIdleTimeoutMs: options.exportWriteIdleTimeoutMs ?? 30_000,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -99,6 +112,15 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     throw new Error(
       `ExecutionItemsModule: appendMethod must be 'copy' or 'insert', got ${String(resolved.appendMethod)}`,
     );
+  }
+  const { maxConcurrentExportsPerPrincipal: maxExports, exportWriteIdleTimeoutMs: idleMs } = resolved;
+  if (!Number.isSafeInteger(maxExports) || maxExports < 1) {
+    throw new Error(
+      `ExecutionItemsModule: maxConcurrentExportsPerPrincipal must be a positive integer, got ${maxExports}`,
+    );
+  }
+  if (!Number.isSafeInteger(idleMs) || idleMs < 0) {
+    throw new Error(`ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got ${idleMs}`);
   }
   const { authStrategies } = resolved;
   if (
