@@ -13,6 +13,9 @@ import { runScript } from './support/cli-database';
  * DATABASE_URL says (the tools run with PGLITE_DATA_DIR only), so they run the same on both
  * databases.
  */
+// Each case starts PGlite and a command-line tool (ts-node) or two: minutes on a busy machine.
+jest.setTimeout(600_000);
+
 describe('the embedded database: one process per data directory', () => {
   let dataDir: string;
   const env = () => ({ PGLITE_DATA_DIR: dataDir });
@@ -40,16 +43,23 @@ describe('the embedded database: one process per data directory', () => {
   }
 
   const keyCount = () =>
-    holding(async (dataSource) => Number((await dataSource.query('SELECT count(*) AS n FROM api_keys'))[0].n));
+    holding(async (dataSource) =>
+      Number((await dataSource.query('SELECT count(*) AS n FROM api_keys'))[0].n),
+    );
 
-  it('a CLI on a directory another process holds exits 75 naming the holder and how to proceed; nothing is written', async () => {
+  it('a CLI (apikey, migration:run) on a directory another process holds exits 75 naming the holder and how to proceed; nothing is written', async () => {
     const refused = await holding(async () => {
       expect(JSON.parse(readFileSync(lockPath(), 'utf8'))).toMatchObject({ pid: process.pid });
+      const migrations = await runScript('migration:run', [], env());
+      expect(migrations.code).toBe(75);
+      expect(migrations.stderr).toContain(`is in use by process ${process.pid}`);
       return runScript('apikey', ['create', '--name', 'second-writer', '--role', 'Administrator'], env());
     });
     expect(refused.code).toBe(75);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`The embedded database in ${dataDir} is in use by process ${process.pid}`);
+    expect(refused.stderr).toContain(
+      `The embedded database in ${dataDir} is in use by process ${process.pid}`,
+    );
     expect(refused.stderr).toContain('nothing was done');
     expect(refused.stderr).toContain('Stop that process');
     expect(refused.stderr).toContain('DATABASE_URL');
@@ -60,7 +70,11 @@ describe('the embedded database: one process per data directory', () => {
   it('the holder releases the directory when it closes: the next process takes it, and releases it at exit', async () => {
     await holding(async () => undefined);
     expect(existsSync(lockPath())).toBe(false);
-    const created = await runScript('apikey', ['create', '--name', 'after', '--role', 'Administrator'], env());
+    const created = await runScript(
+      'apikey',
+      ['create', '--name', 'after', '--role', 'Administrator'],
+      env(),
+    );
     expect(created.code).toBe(0);
     expect(existsSync(lockPath())).toBe(false);
     expect(await keyCount()).toBe(1);
@@ -73,7 +87,11 @@ describe('the embedded database: one process per data directory', () => {
       lockPath(),
       JSON.stringify({ pid: dead, command: 'dist/main', since: '2026-01-01T00:00:00.000Z' }),
     );
-    const created = await runScript('apikey', ['create', '--name', 'survivor', '--role', 'Administrator'], env());
+    const created = await runScript(
+      'apikey',
+      ['create', '--name', 'survivor', '--role', 'Administrator'],
+      env(),
+    );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     expect(existsSync(lockPath())).toBe(false);

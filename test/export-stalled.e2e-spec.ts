@@ -108,7 +108,10 @@ describe('exports and clients that stop reading', () => {
       .get(`/api/v1/activities/${runId}/items?pageSize=2`)
       .set(bearer(adminToken()))
       .expect(200);
-    expect(page.body).toMatchObject({ totalCount: ITEMS, items: [{ displayName: 'Person 00001' }, { displayName: 'Person 00002' }] });
+    expect(page.body).toMatchObject({
+      totalCount: ITEMS,
+      items: [{ displayName: 'Person 00001' }, { displayName: 'Person 00002' }],
+    });
 
     if (onServer) {
       const busy = await t.dataSource.query(
@@ -125,7 +128,10 @@ describe('exports and clients that stop reading', () => {
     const second = await stalledExport(port, exportPath(), principal('greedy'));
     sockets.push(first.socket, second.socket);
 
-    const refused = await request(t.http).get(exportPath()).set(bearer(principal('greedy'))).expect(429);
+    const refused = await request(t.http)
+      .get(exportPath())
+      .set(bearer(principal('greedy')))
+      .expect(429);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.body).toEqual(
       errorBody(
@@ -134,14 +140,20 @@ describe('exports and clients that stop reading', () => {
       ),
     );
 
-    const other = await request(t.http).get(exportPath()).set(bearer(principal('patient'))).expect(200);
+    const other = await request(t.http)
+      .get(exportPath())
+      .set(bearer(principal('patient')))
+      .expect(200);
     expect((other.text as string).split('\n')).toHaveLength(ITEMS + 1);
 
     first.socket.destroy();
     let status = 429;
     while (status === 429) {
-      status = (await request(t.http).get(`${exportPath()}&hasError=true`).set(bearer(principal('greedy'))))
-        .status;
+      status = (
+        await request(t.http)
+          .get(`${exportPath()}&hasError=true`)
+          .set(bearer(principal('greedy')))
+      ).status;
       if (status === 429) await sleep(50);
     }
     expect(status).toBe(200);
@@ -182,8 +194,11 @@ describe('exports and clients that stop reading', () => {
     let status = 429;
     while (status === 429) {
       await sleep(500);
-      status = (await request(t.http).get(`${exportPath()}&hasError=true`).set(bearer(principal('sleepy'))))
-        .status;
+      status = (
+        await request(t.http)
+          .get(`${exportPath()}&hasError=true`)
+          .set(bearer(principal('sleepy')))
+      ).status;
     }
     expect(status).toBe(200);
     const rest = await readRest(first.socket);

@@ -2,6 +2,7 @@ import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
 import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
+import { CONNECT_RETRY_DELAY_MS, isMissingDatabase } from './connect';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseConnection {
@@ -16,9 +17,6 @@ export interface DatabaseConnection {
   /** Further attempts to connect at start, 3 s apart; default none. */
   connectRetries?: number;
 }
-
-/** Milliseconds between connection attempts at start. */
-const CONNECT_RETRY_DELAY_MS = 3_000;
 
 /**
  * The one place the TypeORM options are built: the app, the e2e harness and the TypeORM CLI
@@ -54,5 +52,7 @@ export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeO
     // Nest's TypeOrmModule counts every attempt, the first one included.
     retryAttempts: (connection.connectRetries ?? 0) + 1,
     retryDelay: CONNECT_RETRY_DELAY_MS,
+    // A database that does not exist will not appear by waiting.
+    toRetry: (error: unknown) => !isMissingDatabase(error),
   };
 }

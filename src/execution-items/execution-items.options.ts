@@ -120,7 +120,9 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     );
   }
   if (!Number.isSafeInteger(idleMs) || idleMs < 0) {
-    throw new Error(`ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got ${idleMs}`);
+    throw new Error(
+      `ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got ${idleMs}`,
+    );
   }
   const { authStrategies } = resolved;
   if (

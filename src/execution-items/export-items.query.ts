@@ -3,7 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { ExportedItem } from './export-format';
 import type { ItemQuery } from './item-query';
-import { afterCondition, filterConditions, orderBy, sortExpressions, SqlParameters, type KeyValue } from './item-sql';
+import {
+  afterCondition,
+  filterConditions,
+  orderBy,
+  sortExpressions,
+  SqlParameters,
+  type KeyValue,
+} from './item-sql';
 
 /** A batch of an export: the items in the export's order, and the position after the last one. */
 export interface ExportBatch {
@@ -62,7 +69,9 @@ export class ExportItemsQueries {
       const lastRow = rows.at(-1);
       return {
         items: rows.map(toExportedItem),
-        last: lastRow ? [...keys.map((_, index) => lastRow[`k${index}`] as KeyValue), lastRow.sequence] : null,
+        last: lastRow
+          ? [...keys.map((_, index) => lastRow[`k${index}`] as KeyValue), lastRow.sequence]
+          : null,
       };
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
