@@ -41,6 +41,20 @@ export async function openDatabase(settings: DatabaseSettings): Promise<OpenData
   return startEmbeddedPostgres(settings.dataDir);
 }
 
+/**
+ * PostgreSQL settings for the embedded database, lighter than PGlite's defaults (shared_buffers
+ * 128MB, max_wal_size 1GB, min_wal_size 80MB, wal_level replica): nothing replicates from it, so
+ * bulk writes need not be logged in full and old WAL segments go at each checkpoint. See
+ * docs/database.md, "Embedded PGlite".
+ */
+export const EMBEDDED_SETTINGS = [
+  'shared_buffers=32MB',
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'min_wal_size=32MB',
+  'max_wal_size=64MB',
+];
+
 async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -55,7 +69,10 @@ async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
   }
   let db: Awaited<ReturnType<typeof PGlite.create>>;
   try {
-    db = await PGlite.create(dataDir, { extensions: { pg_trgm, btree_gin } });
+    db = await PGlite.create(dataDir, {
+      extensions: { pg_trgm, btree_gin },
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS.flatMap((setting) => ['-c', setting])],
+    });
   } catch (error) {
     unlock();
     throw error;
