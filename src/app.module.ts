@@ -41,6 +41,8 @@ export class AppModule {
           followPollIntervalMs: config.follow.pollIntervalMs,
           // The embedded database admits one connection, the pool's: no second one to LISTEN on.
           listenForChanges: database.kind === 'server',
+          maxConcurrentExportsPerPrincipal: config.exports.maxConcurrentPerPrincipal,
+          exportWriteIdleTimeoutMs: config.exports.writeIdleTimeoutMs,
         }),
         RetentionModule.forRoot(config.retention, { oneInstanceAtATime: database.kind === 'server' }),
       ],

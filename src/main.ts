@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from './app';
 import { signDevelopmentToken } from './auth/development-token';
 import { ConfigError, type AppConfig } from './config/app-config';
+import { DataDirLockedError } from './database/data-dir-lock';
 import { loadConfiguration } from './config/configuration';
 import { DEMO_ACTIVITIES, loadDemoData } from './demo/demo-data';
 import { ExecutionRunsService } from './execution-items';
@@ -63,6 +64,8 @@ function printDevelopmentAccess(config: AppConfig, url: string): void {
 bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     logger.error(`Configuration error: ${error.message}`);
+  } else if (error instanceof DataDirLockedError) {
+    logger.error(error.message);
   } else {
     logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   }

@@ -423,5 +423,5 @@ describe('npm run apikey', () => {
     } finally {
       await database.drop();
     }
-  }, 120_000);
+  }, 600_000);
 });

@@ -97,10 +97,9 @@ describe('Engines write runs over HTTP (contract §7)', () => {
     t = await createTestApp({ AUTH_READER_ROLES: READER_ROLE, INGEST_BODY_LIMIT_BYTES: String(BODY_LIMIT) });
     const apiKeys = t.app.get(ApiKeysService);
     // The command line's own path: `npm run apikey -- create --name ldap-engine --role SyncEngine`.
-    const output = await runApiKeyCommand(
-      parseApiKeyCommand(['create', '--name', 'ldap-engine', '--role', 'SyncEngine']),
-      apiKeys,
-    );
+    const command = parseApiKeyCommand(['create', '--name', 'ldap-engine', '--role', 'SyncEngine']);
+    if (command.command !== 'create') throw new Error(`parsed as ${command.command}`);
+    const output = await runApiKeyCommand(command, apiKeys);
     engineKey = /^ {2}(eik_[0-9A-Za-z]{40})$/m.exec(output)![1];
     adminKey = (await apiKeys.createKey({ name: 'admin', roles: ['Administrator', READER_ROLE] })).key;
   });

@@ -269,5 +269,5 @@ describe('npm run purge', () => {
     } finally {
       await database.drop();
     }
-  }, 120_000);
+  }, 600_000);
 });

@@ -13,6 +13,10 @@ import { runCli, withCliContext } from './cli-context';
 /** `npm run apikey -- create|list|revoke`: manages API keys in the service's database. */
 async function main(): Promise<void> {
   const command = parseApiKeyCommand(process.argv.slice(2));
+  if (command.command === 'help') {
+    process.stdout.write(`${API_KEY_USAGE}\n`);
+    return;
+  }
   const output = await withCliContext(
     () => [ApiKeysModule.forRoot({ cacheSeconds: 0 })],
     (app) => runApiKeyCommand(command, app.get(ApiKeysService)),

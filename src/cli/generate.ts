@@ -1,9 +1,27 @@
 import { parseArgs } from 'node:util';
 import { seededRandom, syntheticItem } from '../demo/synthetic-items';
 import { ExecutionRunsService, MAX_ITEMS_PER_BATCH, type NewExecutionItem } from '../execution-items';
-import { executionItemsServices, runCli, withCliContext } from './cli-context';
+import { executionItemsServices, runCli, wantsHelp, withCliContext } from './cli-context';
+import { createProgress } from './progress';
 
-const USAGE = 'Usage: npm run generate -- --items <n> [--error-rate <0..1>] [--batch-size <n>] [--seed <n>]';
+const USAGE =
+  'Usage: npm run generate -- --items <n> [--error-rate <0..1>] [--batch-size <n>] [--seed <n>] [--json]';
+
+const HELP = [
+  USAGE,
+  '',
+  'Writes one completed run-profile activity of <n> generated items through the write path the sync',
+  'engine uses, and prints {"activityId": "...", "items": n} on stdout (JSON with or without --json).',
+  'Progress goes to stderr: a line rewritten in place on a terminal, plain lines otherwise.',
+  '',
+  '  --items <n>          how many items (required)',
+  '  --error-rate <0..1>  share of items with an error (default 0.01)',
+  '  --batch-size <n>     items per append (default 5000, at most 10000)',
+  '  --seed <n>           seed of the generated values (default 1)',
+  '',
+  'Uses DATABASE_URL, or else the embedded database in PGLITE_DATA_DIR (exit code 75 when another',
+  'process, such as the running service, has it open).',
+].join('\n');
 
 interface Options {
   items: number;
@@ -20,6 +38,7 @@ function parseOptions(argv: string[]): Options {
       'error-rate': { type: 'string', default: '0.01' },
       'batch-size': { type: 'string', default: '5000' },
       seed: { type: 'string', default: '1' },
+      json: { type: 'boolean' },
     },
   });
   const items = Number(values.items);
@@ -42,6 +61,10 @@ function parseOptions(argv: string[]): Options {
  * (the same path the sync engine uses), and prints `{"activityId": "...", "items": n}` last.
  */
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   const activityId = await withCliContext(executionItemsServices, (app) =>
     generateRun(app.get(ExecutionRunsService), options),
@@ -56,7 +79,12 @@ async function generateRun(runs: ExecutionRunsService, options: Options): Promis
     runType: 'FullSynchronisation',
   });
   const random = seededRandom(options.seed);
-  const started = Date.now();
+  const progress = createProgress({
+    total: options.items,
+    unit: 'items',
+    stream: process.stderr,
+    extra: () => `RSS ${Math.round(process.memoryUsage().rss / 1_000_000)} MB`,
+  });
   const nextBatch = (from: number): NewExecutionItem[] =>
     Array.from({ length: Math.min(options.batchSize, options.items - from) }, (_, index) =>
       syntheticItem(from + index + 1, random, options.errorRate),
@@ -70,16 +98,11 @@ async function generateRun(runs: ExecutionRunsService, options: Options): Promis
     await pending;
     pending = runs.appendItems(run.id, batch).then(() => {
       written += batch.length;
-      if (written % 100_000 < options.batchSize || written === options.items) {
-        const seconds = (Date.now() - started) / 1000;
-        process.stderr.write(
-          `${written} items in ${seconds.toFixed(1)} s (${Math.round(written / seconds)} items/s), ` +
-            `RSS ${Math.round(process.memoryUsage().rss / 1_000_000)} MB\n`,
-        );
-      }
+      progress.update(written);
     });
   }
   await pending;
+  progress.finish();
   await runs.completeRun(run.id);
   return run.id;
 }

@@ -1,7 +1,7 @@
 import { loadRetentionConfig } from '../config/retention-config';
 import { ExecutionRunsService, describePurge } from '../execution-items';
-import { parsePurgeCommand } from '../retention/purge-command';
-import { executionItemsServices, runCli, withCliContext } from './cli-context';
+import { PURGE_HELP, parsePurgeCommand } from '../retention/purge-command';
+import { executionItemsServices, runCli, wantsHelp, withCliContext } from './cli-context';
 
 /**
  * Deletes completed activities created more than --older-than days ago, with their items, in the
@@ -10,6 +10,10 @@ import { executionItemsServices, runCli, withCliContext } from './cli-context';
  * Ctrl-C stops it after the current statement; what was deleted stays deleted.
  */
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(`${PURGE_HELP}\n`);
+    return;
+  }
   const command = parsePurgeCommand(process.argv.slice(2), loadRetentionConfig(process.env));
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());

@@ -20,6 +20,7 @@ describe('loadOperationsConfig', () => {
       apiDocsUi: true,
       health: { databaseTimeoutMs: 1000, shutdownDelayMs: 0 },
       shutdownTimeoutMs: 30_000,
+      exports: { maxConcurrentPerPrincipal: 2, writeIdleTimeoutMs: 30_000 },
     });
   });
 
@@ -43,6 +44,8 @@ describe('loadOperationsConfig', () => {
           HEALTH_DATABASE_TIMEOUT_MS: '250',
           HEALTH_SHUTDOWN_DELAY_MS: '5000',
           SHUTDOWN_TIMEOUT_MS: '20000',
+          EXPORT_MAX_CONCURRENT_PER_PRINCIPAL: '4',
+          EXPORT_WRITE_IDLE_TIMEOUT_MS: '0',
         },
         true,
       ),
@@ -59,6 +62,7 @@ describe('loadOperationsConfig', () => {
       apiDocsUi: true,
       health: { databaseTimeoutMs: 250, shutdownDelayMs: 5000 },
       shutdownTimeoutMs: 20_000,
+      exports: { maxConcurrentPerPrincipal: 4, writeIdleTimeoutMs: 0 },
     });
   });
 

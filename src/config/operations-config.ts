@@ -32,6 +32,12 @@ export interface OperationsConfig {
   };
   /** Longest a shutdown may take (readiness delay, requests in flight, pool); then the process exits 1. */
   shutdownTimeoutMs: number;
+  exports: {
+    /** Exports one principal may have running at once; one more is a 429. */
+    maxConcurrentPerPrincipal: number;
+    /** An export whose client takes no bytes for this long is cut off; 0: never. */
+    writeIdleTimeoutMs: number;
+  };
 }
 
 /** Proxy-addr's names for address ranges, accepted in `TRUST_PROXY` besides addresses and CIDRs. */
@@ -57,6 +63,10 @@ export function loadOperationsConfig(env: Env, production: boolean): OperationsC
       shutdownDelayMs: integer(env, 'HEALTH_SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     },
     shutdownTimeoutMs: shutdownTimeout(env),
+    exports: {
+      maxConcurrentPerPrincipal: integer(env, 'EXPORT_MAX_CONCURRENT_PER_PRINCIPAL', 2, 1, 1000),
+      writeIdleTimeoutMs: integer(env, 'EXPORT_WRITE_IDLE_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    },
   };
 }
 

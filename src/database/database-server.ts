@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { lockDataDir } from './data-dir-lock';
 import type { DatabaseConnection } from './typeorm-options';
 
 /** `PGLITE_DATA_DIR` value that keeps the embedded database in memory. */
@@ -40,14 +41,42 @@ export async function openDatabase(settings: DatabaseSettings): Promise<OpenData
   return startEmbeddedPostgres(settings.dataDir);
 }
 
+/**
+ * PostgreSQL settings for the embedded database, lighter than PGlite's defaults (shared_buffers
+ * 128MB, max_wal_size 1GB, min_wal_size 80MB, wal_level replica): nothing replicates from it, so
+ * bulk writes need not be logged in full and old WAL segments go at each checkpoint. See
+ * docs/database.md, "Embedded PGlite".
+ */
+export const EMBEDDED_SETTINGS = [
+  'shared_buffers=32MB',
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'min_wal_size=32MB',
+  'max_wal_size=64MB',
+];
+
 async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   // The search and outcome-type indexes need pg_trgm and btree_gin (see the ItemQueries migration).
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
-  if (dataDir !== IN_MEMORY) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { extensions: { pg_trgm, btree_gin } });
+  let unlock = () => undefined as void;
+  if (dataDir !== IN_MEMORY) {
+    mkdirSync(dataDir, { recursive: true });
+    // One process per data directory, before anything is read or written (see data-dir-lock.ts).
+    unlock = lockDataDir(dataDir);
+  }
+  let db: Awaited<ReturnType<typeof PGlite.create>>;
+  try {
+    db = await PGlite.create(dataDir, {
+      extensions: { pg_trgm, btree_gin },
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS.flatMap((setting) => ['-c', setting])],
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   // PGlite is one backend: the socket server multiplexes connections at the protocol-message
   // level, which interleaves the extended-protocol messages of concurrent clients. One
   // connection, and a pool of one, keeps every statement and transaction whole.
@@ -61,8 +90,12 @@ async function startEmbeddedPostgres(dataDir: string): Promise<OpenDatabase> {
     // One connection: a request may wait behind an export, so it waits longer than on a server.
     poolWaitMs: 30_000,
     close: async () => {
-      await server.stop();
-      await db.close();
+      try {
+        await server.stop();
+        await db.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

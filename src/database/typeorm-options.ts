@@ -5,6 +5,7 @@ import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './advisory-lock';
 import type { OpenDatabase } from './database-server';
+import { CONNECT_RETRY_DELAY_MS, isMissingDatabase } from './connect';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseConnection {
@@ -19,9 +20,6 @@ export interface DatabaseConnection {
   /** Further attempts to connect at start, 3 s apart; default none. */
   connectRetries?: number;
 }
-
-/** Milliseconds between connection attempts at start. */
-const CONNECT_RETRY_DELAY_MS = 3_000;
 
 /**
  * The one place the TypeORM options are built: the app, the e2e harness and the TypeORM CLI
@@ -67,6 +65,8 @@ export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeO
     // Nest's TypeOrmModule counts every attempt, the first one included.
     retryAttempts: (connection.connectRetries ?? 0) + 1,
     retryDelay: CONNECT_RETRY_DELAY_MS,
+    // A database that does not exist will not appear by waiting.
+    toRetry: (error: unknown) => !isMissingDatabase(error),
   };
 }
 
@@ -82,17 +82,24 @@ export async function migratedDataSource(
 ): Promise<DataSource> {
   const dataSource = await new DataSource(options).initialize();
   try {
-    const migrate = () => dataSource.runMigrations();
-    if (kind === 'embedded') await migrate();
-    else
-      await withAdvisoryLock(dataSource, ADVISORY_LOCKS.migrations, migrate, {
-        wait: true,
-        onWait: () =>
-          new Logger('Database').log('Another instance is migrating the database; waiting for it to finish'),
-      });
+    await runMigrationsOnce(dataSource, kind);
     return dataSource;
   } catch (error) {
     await dataSource.destroy();
     throw error;
   }
+}
+
+/** Applies the pending migrations; on a server under the migrations' advisory lock (see above). */
+export async function runMigrationsOnce(dataSource: DataSource, kind: OpenDatabase['kind']): Promise<void> {
+  const migrate = () => dataSource.runMigrations();
+  if (kind === 'embedded') {
+    await migrate();
+    return;
+  }
+  await withAdvisoryLock(dataSource, ADVISORY_LOCKS.migrations, migrate, {
+    wait: true,
+    onWait: () =>
+      new Logger('Database').log('Another instance is migrating the database; waiting for it to finish'),
+  });
 }

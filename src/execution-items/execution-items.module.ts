@@ -14,11 +14,13 @@ import { ExecutionItemsQueries } from './execution-items.query';
 import { ExecutionItemsService } from './execution-items.service';
 import { ExecutionRunsQueries } from './execution-runs.query';
 import { ExecutionRunsService } from './execution-runs.service';
+import { ExportItemsQueries } from './export-items.query';
 import { ActivitiesController } from './http/activities.controller';
 import { AuthenticatedGuard, AuthStrategiesCheck } from './http/authenticated.guard';
 import { ObjectHistoryController } from './http/object-history.controller';
 import { FollowController } from './http/follow.controller';
 import { FollowStreams } from './http/follow-streams';
+import { ExportLimitsInterceptor } from './http/export-limits.interceptor';
 import { RequiredRoleGuard } from './http/required-role.guard';
 import { RunDiffController } from './http/run-diff.controller';
 import { RunsController } from './http/runs.controller';
@@ -41,6 +43,7 @@ import { RunNotices } from './run-notices';
       useFactory: (options: ExecutionItemsModuleOptions) => resolveOptions(options),
     },
     ExecutionItemsQueries,
+    ExportItemsQueries,
     ExecutionItemsService,
     RunHistoryQueries,
     ExecutionRunsQueries,
@@ -78,6 +81,7 @@ function withHttp(definition: DynamicModule, http = true): DynamicModule {
       RequiredRoleGuard,
       AuthStrategiesCheck,
       FollowStreams,
+      ExportLimitsInterceptor,
     ],
   };
 }

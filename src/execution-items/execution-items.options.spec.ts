@@ -15,3 +15,25 @@ describe('resolveOptions: authStrategies', () => {
     );
   });
 });
+
+describe('resolveOptions: export limits', () => {
+  it('allows two exports per principal and cuts off a client idle for 30 s by default', () => {
+    expect(resolveOptions({})).toMatchObject({
+      maxConcurrentExportsPerPrincipal: 2,
+      exportWriteIdleTimeoutMs: 30_000,
+    });
+  });
+
+  it.each([0, 1.5])('refuses maxConcurrentExportsPerPrincipal %p', (value) => {
+    expect(() => resolveOptions({ maxConcurrentExportsPerPrincipal: value })).toThrow(
+      `ExecutionItemsModule: maxConcurrentExportsPerPrincipal must be a positive integer, got ${value}`,
+    );
+  });
+
+  it('refuses a negative exportWriteIdleTimeoutMs; 0 turns the cut-off off', () => {
+    expect(() => resolveOptions({ exportWriteIdleTimeoutMs: -1 })).toThrow(
+      'ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got -1',
+    );
+    expect(resolveOptions({ exportWriteIdleTimeoutMs: 0 }).exportWriteIdleTimeoutMs).toBe(0);
+  });
+});

@@ -69,6 +69,17 @@ export interface ExecutionItemsModuleOptions {
    * a follower hears this process's writes at once and others' by polling. Default `true`.
    */
   listenForChanges?: boolean;
+  /**
+   * Most exports one principal (`request.user.sub`, else the client address) may have running at
+   * once; one more is a 429 `TOO_MANY_REQUESTS` with `Retry-After`. Default 2.
+   */
+  maxConcurrentExportsPerPrincipal?: number;
+  /**
+   * An export whose client has taken none of the bytes waiting for it for this long is cut off
+   * (its connection closed), which frees its place under `maxConcurrentExportsPerPrincipal`.
+   * Time the service spends reading the database does not count. Default 30000; 0: never.
+   */
+  exportWriteIdleTimeoutMs?: number;
 }
 
 /**
@@ -115,6 +126,8 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     followKeepAliveMs: options.followKeepAliveMs ?? 15_000,
     followMaxStreamsPerPrincipal: options.followMaxStreamsPerPrincipal ?? 5,
     listenForChanges: options.listenForChanges ?? true,
+    maxConcurrentExportsPerPrincipal: options.maxConcurrentExportsPerPrincipal ?? 2,
+    exportWriteIdleTimeoutMs: options.exportWriteIdleTimeoutMs ?? 30_000,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -139,6 +152,17 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) {
       throw new Error(`ExecutionItemsModule: ${key} must be a positive integer, got ${resolved[key]}`);
     }
+  }
+  const { maxConcurrentExportsPerPrincipal: maxExports, exportWriteIdleTimeoutMs: idleMs } = resolved;
+  if (!Number.isSafeInteger(maxExports) || maxExports < 1) {
+    throw new Error(
+      `ExecutionItemsModule: maxConcurrentExportsPerPrincipal must be a positive integer, got ${maxExports}`,
+    );
+  }
+  if (!Number.isSafeInteger(idleMs) || idleMs < 0) {
+    throw new Error(
+      `ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got ${idleMs}`,
+    );
   }
   const { authStrategies } = resolved;
   if (

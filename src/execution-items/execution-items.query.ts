@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -195,7 +194,7 @@ export function activityPageStatement(
 
 /**
  * The module's reads. The hot statements are written by hand where TypeORM's query builder
- * costs time (a page by sequence range, a filtered page with its count, an export stream);
+ * costs time (a page by sequence range, a filtered page with its count);
  * activities come through TypeORM's repository API.
  */
 @Injectable()
@@ -309,47 +308,6 @@ export class ExecutionItemsQueries {
     if (rows.length === 0) return null;
     const [row] = rows;
     return { targetType: row.target_type, item: row.id === null ? null : row };
-  }
-
-  /**
-   * Streams every item matching `query`, in its order, from a server-side cursor: rows arrive in
-   * batches as the consumer reads, so memory stays flat whatever the run's size. The connection
-   * goes back to the pool when the stream ends, fails or is destroyed.
-   */
-  async streamItems(activityId: string, query: ItemQuery): Promise<Readable> {
-    const params = new SqlParameters();
-    const conditions = [
-      `i.activity_id = ${params.add(activityId, 'uuid')}`,
-      ...filterConditions(query.filters, 'i', params),
-    ];
-    const sql = `SELECT i.sequence, i.id, i.external_id_value AS "externalIdValue", i.display_name AS "displayName",
-                        i.object_type AS "connectedSystemObjectType", i.object_change_type AS "objectChangeType",
-                        i.error_type AS "errorType", i.outcome_summary AS "outcomeSummary", i.error_message AS "errorMessage"
-                   FROM execution_items i
-                  WHERE ${conditions.join(' AND ')}
-                  ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}`;
-    const runner = this.dataSource.createQueryRunner('slave');
-    const end = () =>
-      runner
-        .query('ROLLBACK')
-        .catch(() => undefined)
-        .finally(() => runner.release());
-    try {
-      // An export may stream for minutes: its own read-only transaction lifts the statement
-      // timeout for it alone. It should also stream in index order from the first row: without
-      // a LIMIT the planner would rather scan the table and sort it all (in parallel, too),
-      // which delays the first byte by seconds on a large run.
-      await runner.query('BEGIN READ ONLY');
-      await runner.query('SET LOCAL statement_timeout = 0');
-      await runner.query('SET LOCAL enable_sort = off');
-      await runner.query('SET LOCAL max_parallel_workers_per_gather = 0');
-      const rows: Readable = await runner.stream(sql, params.values);
-      rows.once('close', () => void end());
-      return rows;
-    } catch (error) {
-      await end();
-      throw error;
-    }
   }
 
   /**

@@ -31,6 +31,8 @@ import {
   type FollowItemsRequest,
 } from './follow-items';
 import { createExportEncoder, EXPORT_CONTENT_TYPES, exportFileName, type ItemsExport } from './export-format';
+import { ExportItemsQueries, type ExportScope } from './export-items.query';
+import { EXPORT_BATCH_SIZE, readInBatches } from './export-reader';
 import { assertGuid } from './guid';
 import {
   isUnfiltered,
@@ -150,6 +152,7 @@ export class ExecutionItemsService {
   constructor(
     private readonly queries: ExecutionItemsQueries,
     private readonly history: RunHistoryQueries,
+    private readonly exportQueries: ExportItemsQueries,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
     private readonly notices: RunNotices,
   ) {}
@@ -199,8 +202,10 @@ export class ExecutionItemsService {
 
   /**
    * Every item matching the filters and search, in the requested order, encoded as CSV or NDJSON
-   * while it streams from the database. Problems with the request or the activity are thrown
-   * before any byte is produced.
+   * as the client reads it: the items written before the export began, read in keyset batches of
+   * `EXPORT_BATCH_SIZE`, each on a connection held for that statement alone, so a client that stops
+   * reading holds no connection. Problems with the request, the activity or the database are
+   * thrown before any byte is produced (the first batch is read before the stream is returned).
    */
   async exportItems(activityId: string, request: ExportItemsRequest = {}): Promise<ItemsExport> {
     const { format = 'csv', ...input } = request;
@@ -210,7 +215,9 @@ export class ExecutionItemsService {
     assertGuid(activityId, 'activityId');
     const query = parseItemQuery(input);
     const activity = await this.findRun(activityId);
-    const rows = await this.queries.streamItems(activity.id, query);
+    const scope: ExportScope = { activityId: activity.id, query, upToSequence: activity.itemCount };
+    const first = await this.exportQueries.batch(scope, null, EXPORT_BATCH_SIZE);
+    const rows = readInBatches(first, (after) => this.exportQueries.batch(scope, after, EXPORT_BATCH_SIZE));
     const encoder = createExportEncoder(format);
     // Destroying either end (the client went away, the database failed) stops both.
     pipeline(rows, encoder, () => undefined);

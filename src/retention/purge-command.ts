@@ -1,7 +1,16 @@
 import { parseArgs } from 'node:util';
 import type { RetentionConfig } from '../config/retention-config';
 
-export const PURGE_USAGE = 'Usage: npm run purge -- [--older-than <days>] [--batch-size <n>]';
+export const PURGE_USAGE = 'Usage: npm run purge -- [--older-than <days>] [--batch-size <n>] [--json]';
+
+export const PURGE_HELP = [
+  PURGE_USAGE,
+  '',
+  'Deletes ended activities created more than --older-than days ago (default RETENTION_DAYS), with',
+  'their items, in batches of --batch-size items (default RETENTION_BATCH_SIZE). Says what it deleted',
+  'on stderr and prints the result as JSON on stdout (with or without --json). Ctrl-C stops it after',
+  'the current statement. Exit codes: 0 done, 1 stopped or failed, 75 the embedded database is in use.',
+].join('\n');
 
 export interface PurgeCommand {
   olderThanDays: number;
@@ -13,11 +22,15 @@ export interface PurgeCommand {
  * (100 to 50000; default `RETENTION_BATCH_SIZE`). A wrong value throws with the usage.
  */
 export function parsePurgeCommand(argv: string[], defaults: RetentionConfig): PurgeCommand {
-  let values: { 'older-than'?: string; 'batch-size'?: string };
+  let values: { 'older-than'?: string; 'batch-size'?: string; json?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { 'older-than': { type: 'string' }, 'batch-size': { type: 'string' } },
+      options: {
+        'older-than': { type: 'string' },
+        'batch-size': { type: 'string' },
+        json: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (error) {

@@ -15,8 +15,8 @@ import { createServerDatabase } from './test-app';
 export interface CliDatabase {
   /** Environment for the tool: `DATABASE_URL` or `PGLITE_DATA_DIR`. */
   env: Record<string, string>;
-  /** Opens the database (migrated), runs `work`, and closes it again. */
-  use<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T>;
+  /** Opens the database (migrated, unless `migrate` is false), runs `work`, and closes it again. */
+  use<T>(work: (dataSource: DataSource) => Promise<T>, options?: { migrate?: boolean }): Promise<T>;
   drop(): Promise<void>;
 }
 
@@ -26,17 +26,17 @@ export async function createCliDatabase(): Promise<CliDatabase> {
     const server = await createServerDatabase(adminUrl);
     return {
       env: { DATABASE_URL: server.url },
-      use: (work) => withDataSource({ url: server.url, poolSize: 2 }, work),
+      use: (work, options) => withDataSource({ url: server.url, poolSize: 2 }, work, options),
       drop: server.drop,
     };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'ei-cli-'));
   return {
     env: { PGLITE_DATA_DIR: dataDir },
-    use: async (work) => {
+    use: async (work, options) => {
       const database = await openDatabase({ kind: 'embedded', dataDir });
       try {
-        return await withDataSource(database, work);
+        return await withDataSource(database, work, options);
       } finally {
         await database.close();
       }
@@ -48,10 +48,11 @@ export async function createCliDatabase(): Promise<CliDatabase> {
 async function withDataSource<T>(
   connection: { url: string; poolSize: number },
   work: (dataSource: DataSource) => Promise<T>,
+  { migrate = true }: { migrate?: boolean } = {},
 ): Promise<T> {
   const dataSource = await new DataSource(buildTypeOrmOptions(connection)).initialize();
   try {
-    await dataSource.runMigrations();
+    if (migrate) await dataSource.runMigrations();
     return await work(dataSource);
   } finally {
     await dataSource.destroy();
@@ -71,7 +72,7 @@ export function runScript(script: string, args: string[], env: Record<string, st
     execFile(
       'npm',
       ['run', '--silent', script, '--', ...args],
-      { cwd: join(__dirname, '..', '..'), env: { ...inherited, ...env }, timeout: 60_000 },
+      { cwd: join(__dirname, '..', '..'), env: { ...inherited, ...env }, timeout: 300_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

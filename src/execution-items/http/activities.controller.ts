@@ -6,6 +6,7 @@ import {
   StreamableFile,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
@@ -26,6 +27,7 @@ import {
 import { ApiErrorResponses } from './api-error-responses';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { AuthenticatedGuard } from './authenticated.guard';
+import { ExportLimitsInterceptor } from './export-limits.interceptor';
 import { createValidationPipe } from './query-parameters';
 import { RequiredRoleGuard } from './required-role.guard';
 
@@ -99,6 +101,7 @@ export class ActivitiesController {
     },
   })
   @ApiErrorResponses(ErrorCode.BadRequest, ErrorCode.NotFound)
+  @UseInterceptors(ExportLimitsInterceptor)
   async exportItems(@Param() { id }: ActivityIdParams, @Query() query: ExportQuery): Promise<StreamableFile> {
     const file = await this.executionItems.exportItems(id, query);
     return new StreamableFile(file.stream, {

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { ExportedItem } from './export-format';
+import type { ItemQuery } from './item-query';
+import {
+  afterCondition,
+  filterConditions,
+  orderBy,
+  sortExpressions,
+  SqlParameters,
+  type KeyValue,
+} from './item-sql';
+
+/** A batch of an export: the items in the export's order, and the position after the last one. */
+export interface ExportBatch {
+  items: ExportedItem[];
+  /** The last item's sort key values, then its sequence: where the next batch starts. */
+  last: KeyValue[] | null;
+}
+
+/** An export's rows: which run, which items, up to which sequence (the run as the export began). */
+export interface ExportScope {
+  activityId: string;
+  query: ItemQuery;
+  /** The run's item count when the export began: items written after it are not exported. */
+  upToSequence: number;
+}
+
+/**
+ * The export's reads: one keyset batch per statement, each on a connection taken from the pool for
+ * that statement alone and given back before the next, so an export whose client is not reading
+ * holds no connection.
+ */
+@Injectable()
+export class ExportItemsQueries {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Up to `limit` items of the export after `after` (from the start when `null`), in its order: a
+   * row comparison on the sort keys, the index range a page by cursor uses.
+   */
+  async batch(scope: ExportScope, after: KeyValue[] | null, limit: number): Promise<ExportBatch> {
+    const { query } = scope;
+    const params = new SqlParameters();
+    const conditions = [
+      `i.activity_id = ${params.add(scope.activityId, 'uuid')}`,
+      `i.sequence <= ${params.add(scope.upToSequence, 'int')}`,
+      ...filterConditions(query.filters, 'i', params),
+    ];
+    if (after) conditions.push(afterCondition(query.sortBy, query.sortDirection, after, 'i', params));
+    const keys = sortExpressions(query.sortBy, 'i').slice(0, -1);
+    const sql = `SELECT i.sequence, i.id, i.external_id_value, i.display_name, i.object_type, i.object_change_type,
+                        i.error_type, i.outcome_summary, i.error_message${keys.map((key, index) => `, ${key} AS k${index}`).join('')}
+                   FROM execution_items i
+                  WHERE ${conditions.join(' AND ')}
+                  ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}
+                  LIMIT ${params.add(limit, 'int')}`;
+    const runner = this.dataSource.createQueryRunner('slave');
+    try {
+      // A batch of a selective filter may scan far: its own read-only transaction lifts the
+      // statement timeout for it alone, and keeps the planner on the index order (a sort of every
+      // match per batch would cost each batch the whole run).
+      await runner.query(
+        'BEGIN READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0',
+      );
+      const rows: ExportRow[] = await runner.query(sql, params.values);
+      await runner.query('COMMIT');
+      const lastRow = rows.at(-1);
+      return {
+        items: rows.map(toExportedItem),
+        last: lastRow
+          ? [...keys.map((_, index) => lastRow[`k${index}`] as KeyValue), lastRow.sequence]
+          : null,
+      };
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+interface ExportRow {
+  sequence: number;
+  id: string;
+  external_id_value: string | null;
+  display_name: string | null;
+  object_type: string | null;
+  object_change_type: string;
+  error_type: string | null;
+  outcome_summary: string | null;
+  error_message: string | null;
+  [key: `k${number}`]: unknown;
+}
+
+/** The exported fields in `EXPORT_COLUMNS` order (NDJSON keys follow it). */
+function toExportedItem(row: ExportRow): ExportedItem {
+  return {
+    sequence: row.sequence,
+    id: row.id,
+    externalIdValue: row.external_id_value,
+    displayName: row.display_name,
+    connectedSystemObjectType: row.object_type,
+    objectChangeType: row.object_change_type,
+    errorType: row.error_type,
+    outcomeSummary: row.outcome_summary,
+    errorMessage: row.error_message,
+  };
+}
