@@ -72,7 +72,9 @@ describe('RequiredRoleGuard', () => {
   function contextFor(user: unknown, access: Access = 'read'): ExecutionContext {
     const request = { user };
     const [controller, handler] =
-      access === 'write' ? [WriteRoutes, WriteRoutes.prototype.write] : [ReadRoutes, ReadRoutes.prototype.read];
+      access === 'write'
+        ? [WriteRoutes, WriteRoutes.prototype.write]
+        : [ReadRoutes, ReadRoutes.prototype.read];
     return {
       switchToHttp: () => ({ getRequest: () => request }),
       getHandler: () => handler,
@@ -150,8 +152,12 @@ describe('RequiredRoleGuard', () => {
     });
 
     it('refuses an engine role that is also a reading role', () => {
-      expect(() => resolveOptions({ engineRole: 'Administrator' })).toThrow('must not also be a reading role');
-      expect(() => resolveOptions({ readerRoles: ['SyncEngine'] })).toThrow('must not also be a reading role');
+      expect(() => resolveOptions({ engineRole: 'Administrator' })).toThrow(
+        'must not also be a reading role',
+      );
+      expect(() => resolveOptions({ readerRoles: ['SyncEngine'] })).toThrow(
+        'must not also be a reading role',
+      );
     });
   });
 });
