@@ -103,8 +103,8 @@ function describeResponseHeaders(operation: OperationObject, rateLimited: boolea
 /**
  * OpenAPI 3.0 lets `nullable` allow `null` only beside a `type` in the same schema, and
  * `@nestjs/swagger` writes a nullable reference (an enum such as `ErrorType`, or a response
- * class) as `{ nullable: true, allOf: [{ $ref }] }`, which a strict validator reads as "never
- * null". Each such schema becomes `oneOf` the reference and a schema that is only `null`.
+ * class) as `{ nullable: true, allOf: [{ $ref }] }` (with `type: 'object'` for a class), which a
+ * strict validator reads as "never null". Each such schema becomes `oneOf` the reference and a schema that is only `null`.
  */
 function strictNullable(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(strictNullable);
@@ -112,7 +112,14 @@ function strictNullable(node: unknown): unknown {
   const entries = Object.entries(node).map(([key, value]) => [key, strictNullable(value)] as const);
   const schema = Object.fromEntries(entries) as Record<string, unknown>;
   const { nullable, allOf, type, ...rest } = schema;
-  if (nullable === true && type === undefined && Array.isArray(allOf) && allOf.length === 1) {
+  // With a reference `allOf` decides the shape, whatever `type` stands beside it (the plugin
+  // writes `type: 'object'` for a nullable class property), and rules out `null`.
+  if (
+    nullable === true &&
+    (type === undefined || type === 'object') &&
+    Array.isArray(allOf) &&
+    allOf.length === 1
+  ) {
     return { ...rest, oneOf: [allOf[0], { type: 'string', nullable: true, enum: [null] }] };
   }
   return schema;
