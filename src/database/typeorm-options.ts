@@ -4,9 +4,11 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './advisory-lock';
-import type { OpenDatabase } from './database-server';
 import { CONNECT_RETRY_DELAY_MS, isMissingDatabase } from './connect';
 import { MIGRATIONS } from './migrations';
+
+/** A PostgreSQL server, or PGlite embedded in the process (one process, a pool of one). */
+export type DatabaseKind = 'server' | 'embedded';
 
 export interface DatabaseConnection {
   /** A `postgres://` URL: the configured server, or the in-process embedded one. */
@@ -51,7 +53,7 @@ export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceO
  * The TypeORM root of the app and of the command-line tools: a server that is not up yet is
  * retried (`connectRetries`), and the migrations run before anything else uses the connection.
  */
-export function typeOrmRoot(database: OpenDatabase): DynamicModule {
+export function typeOrmRoot(database: DatabaseConnection & { kind: DatabaseKind }): DynamicModule {
   return TypeOrmModule.forRootAsync({
     useFactory: () => buildTypeOrmModuleOptions(database),
     dataSourceFactory: (options) => migratedDataSource(options as DataSourceOptions, database.kind),
@@ -78,7 +80,7 @@ export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeO
  */
 export async function migratedDataSource(
   options: DataSourceOptions,
-  kind: OpenDatabase['kind'],
+  kind: DatabaseKind,
 ): Promise<DataSource> {
   const dataSource = await new DataSource(options).initialize();
   try {
@@ -91,7 +93,7 @@ export async function migratedDataSource(
 }
 
 /** Applies the pending migrations; on a server under the migrations' advisory lock (see above). */
-export async function runMigrationsOnce(dataSource: DataSource, kind: OpenDatabase['kind']): Promise<void> {
+export async function runMigrationsOnce(dataSource: DataSource, kind: DatabaseKind): Promise<void> {
   const migrate = () => dataSource.runMigrations();
   if (kind === 'embedded') {
     await migrate();

@@ -19,7 +19,7 @@ import type { FollowBatch } from './follow-items';
 import type { PagePosition } from './paging';
 import type { ActivityFields } from './responses/activity.response';
 import { countedMatches, counterGuards } from './run-counters';
-import { EXACT_UTC } from './run-filters';
+import { EXACT_UTC, type ActivityFilters } from './run-filters';
 import type { ActivityStatus, ActivityTargetType, RunType } from './vocabulary';
 
 /** A run's page of items and its item count, read in one statement (one snapshot). */
@@ -68,23 +68,6 @@ export type PageBySequenceRow = ExecutionItemRow & {
   item_count: number;
   sequence: number;
 };
-
-/** Which activities to list, newest first. */
-export interface ActivityFilters {
-  targetType?: readonly ActivityTargetType[];
-  status?: readonly ActivityStatus[];
-  runType?: readonly RunType[];
-  /** Exact names of connected systems (`target_context`). */
-  connectedSystemName?: readonly string[];
-  /** Exact names of run profiles (`target_name`). */
-  runProfileName?: readonly string[];
-  /** Created at or after (ISO 8601 UTC, as `parseTimestamp` writes it). */
-  createdFrom?: string;
-  /** Created before. */
-  createdTo?: string;
-  /** With at least one error item (true), or none (false). */
-  hasErrors?: boolean;
-}
 
 /** The columns of an activity that responses show, and its exact created time (a cursor key). */
 export const ACTIVITY_COLUMNS = `a.id, a.created, to_char(a.created AT TIME ZONE 'UTC', ${EXACT_UTC}) AS created_key,

@@ -1,7 +1,31 @@
 import { ExecutionItemsError, type ValidationErrors } from './execution-items.error';
-import type { ActivityFilters } from './execution-items.query';
 import { GUID_PATTERN } from './guid';
-import { ACTIVITY_STATUSES, ACTIVITY_TARGET_TYPES, RUN_TYPES, isOneOf } from './vocabulary';
+import {
+  ACTIVITY_STATUSES,
+  ACTIVITY_TARGET_TYPES,
+  RUN_TYPES,
+  isOneOf,
+  type ActivityStatus,
+  type ActivityTargetType,
+  type RunType,
+} from './vocabulary';
+
+/** Which activities to list, newest first. */
+export interface ActivityFilters {
+  targetType?: readonly ActivityTargetType[];
+  status?: readonly ActivityStatus[];
+  runType?: readonly RunType[];
+  /** Exact names of connected systems (`target_context`). */
+  connectedSystemName?: readonly string[];
+  /** Exact names of run profiles (`target_name`). */
+  runProfileName?: readonly string[];
+  /** Created at or after (ISO 8601 UTC, as `parseTimestamp` writes it). */
+  createdFrom?: string;
+  /** Created before. */
+  createdTo?: string;
+  /** With at least one error item (true), or none (false). */
+  hasErrors?: boolean;
+}
 
 /**
  * The parts of run filters that the activity list and an object's history share: names of
