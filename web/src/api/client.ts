@@ -4,6 +4,10 @@ import type { Activity, ActivityStats, ExecutionItemDetail, ItemPage, Page } fro
 
 let apiBase = '/api/v1';
 
+export function getApiBase(): string {
+  return apiBase;
+}
+
 export function setApiBase(base: string): void {
   apiBase = base.replace(/\/+$/, '');
 }
