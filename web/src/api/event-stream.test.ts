@@ -89,11 +89,12 @@ describe('followEventStream', () => {
   it('gives up on a 404 and returns at once when aborted', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () =>
-        new Response(JSON.stringify({ code: 'NOT_FOUND', message: 'No such run.' }), {
-          status: 404,
-          headers: { 'Content-Type': 'application/json' },
-        }),
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ code: 'NOT_FOUND', message: 'No such run.' }), {
+            status: 404,
+            headers: { 'Content-Type': 'application/json' },
+          }),
       ),
     );
     await expect(

@@ -56,7 +56,9 @@ export function ChangesPage({ runId }: { runId: string }) {
         </a>{' '}
         <span aria-hidden="true">/</span>{' '}
         <a href={`/runs/${runId}`} onClick={followLink}>
-          {run ? `${run.targetContext ?? 'Unknown system'} · ${run.targetName ?? 'Unnamed run profile'}` : 'The run'}
+          {run
+            ? `${run.targetContext ?? 'Unknown system'} · ${run.targetName ?? 'Unnamed run profile'}`
+            : 'The run'}
         </a>
       </nav>
       <h1 id="changes-title">Changes since the previous run</h1>

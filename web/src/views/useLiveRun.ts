@@ -23,7 +23,11 @@ export interface LiveRun {
  * `refreshItems` says whether the table's order and search let new items show (sequence order,
  * no search); otherwise only the counters follow.
  */
-export function useLiveRun(runId: string, activity: Activity | undefined, refreshItems: boolean): LiveRun | null {
+export function useLiveRun(
+  runId: string,
+  activity: Activity | undefined,
+  refreshItems: boolean,
+): LiveRun | null {
   const queryClient = useQueryClient();
   const following = activity?.status === 'InProgress';
   const refreshItemsRef = useRef(refreshItems);
@@ -45,14 +49,20 @@ export function useLiveRun(runId: string, activity: Activity | undefined, refres
       timer = null;
       lastRefresh = Date.now();
       void queryClient.invalidateQueries({ queryKey: ['stats', runId] });
-      if (itemsPending && refreshItemsRef.current) void queryClient.invalidateQueries({ queryKey: ['items', runId] });
+      if (itemsPending && refreshItemsRef.current)
+        void queryClient.invalidateQueries({ queryKey: ['items', runId] });
       itemsPending = false;
     };
     const scheduleRefresh = () => {
       if (timer !== null || controller.signal.aborted) return;
       timer = setTimeout(refresh, Math.max(0, lastRefresh + LIVE_REFETCH_MS - Date.now()));
     };
-    setLive({ connection: 'connecting', itemCount: activity?.itemCount ?? null, itemsWithErrors: activity?.itemsWithErrors ?? null, problem: null });
+    setLive({
+      connection: 'connecting',
+      itemCount: activity?.itemCount ?? null,
+      itemsWithErrors: activity?.itemsWithErrors ?? null,
+      problem: null,
+    });
     followEventStream(getApiBase(), {
       url: `/activities/${encodeURIComponent(runId)}/items/stream?after=${startAfter}`,
       signal: controller.signal,
@@ -74,7 +84,11 @@ export function useLiveRun(runId: string, activity: Activity | undefined, refres
           const progress = JSON.parse(event.data) as { itemCount: number; itemsWithErrors: number };
           setLive(
             (previous) =>
-              previous && { ...previous, itemCount: progress.itemCount, itemsWithErrors: progress.itemsWithErrors },
+              previous && {
+                ...previous,
+                itemCount: progress.itemCount,
+                itemsWithErrors: progress.itemsWithErrors,
+              },
           );
           scheduleRefresh();
         } else if (event.event === 'complete') {
