@@ -54,6 +54,52 @@ async function apiGet<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** The engine's write API, as a sync engine calls it. */
+async function engine<T>(method: 'POST', path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token(secret, { role: 'SyncEngine' })}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBeLessThan(300);
+  return (await response.json()) as T;
+}
+
+interface NewItem {
+  externalIdValue: string;
+  displayName?: string;
+  errorType?: string;
+}
+
+async function writeRun(
+  system: string,
+  items: NewItem[],
+  complete: string | null = 'CompleteWithError',
+): Promise<string> {
+  const run = await engine<{ id: string }>('POST', '/activities', {
+    connectedSystemName: system,
+    runProfileName: 'Delta Synchronisation',
+    runType: 'DeltaSynchronisation',
+  });
+  if (items.length) await addItems(run.id, items);
+  if (complete) await engine('POST', `/activities/${run.id}/complete`, { status: complete });
+  return run.id;
+}
+
+async function addItems(runId: string, items: NewItem[]): Promise<void> {
+  await engine('POST', `/activities/${runId}/items`, {
+    items: items.map((item) => ({
+      objectChangeType: 'AttributeFlow',
+      connectedSystemObjectType: 'user',
+      displayName: item.displayName ?? `Person ${item.externalIdValue}`,
+      ...item,
+    })),
+  });
+}
+
 describe('the run viewer in Chromium', () => {
   it('opens the demo run from the runs list; the /#token= fragment leaves the address bar at once', async () => {
     await signedIn('/');
@@ -324,5 +370,175 @@ describe('the run viewer in Chromium', () => {
     expect(itemCalls.slice(1).filter((url) => !/\/items\?cursor=[^&]+$/.test(url))).toEqual([]);
     expect(new Set(itemCalls).size).toBe(itemCalls.length);
     await screenshot(page, '13-big-run-item-10000');
+  });
+
+  it('follows a run in progress live: the count and the rows grow, and the status changes when it ends', async () => {
+    const system = `Live Feed ${Date.now()}`;
+    const runId = await writeRun(
+      system,
+      [1, 2, 3].map((n) => ({ externalIdValue: `L${n}` })),
+      null,
+    );
+    await signedIn(`/runs/${runId}`);
+    const live = page.locator('.live-indicator');
+    await expect.poll(() => live.textContent(), { timeout: 15_000 }).toMatch(/^● Following live: 3 items$/);
+    await expect.poll(() => status().textContent()).toBe('3 items; all loaded.');
+    await screenshot(page, '14-live');
+    await expectAccessible(page, 'live');
+
+    await addItems(runId, [
+      { externalIdValue: 'L4' },
+      { externalIdValue: 'L5', errorType: 'UnresolvedReference' },
+    ]);
+    await expect
+      .poll(() => live.textContent(), { timeout: 15_000 })
+      .toBe('● Following live: 5 items, 1 with errors');
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe('5 items; all loaded.');
+    expect(await cellTexts('displayName')).toEqual([
+      'Person L1',
+      'Person L2',
+      'Person L3',
+      'Person L4',
+      'Person L5',
+    ]);
+    expect(apiCalls.filter((url) => url.includes(`/activities/${runId}/items/stream`))).toHaveLength(1);
+
+    await engine('POST', `/activities/${runId}/complete`, { status: 'CompleteWithError' });
+    const facts = page.locator('.run-header .facts');
+    await expect
+      .poll(() => facts.locator('.badge').textContent(), { timeout: 15_000 })
+      .toBe('Complete with error');
+    await expect.poll(() => live.count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Unresolved reference 1$/ }).count()).toBe(1);
+  });
+
+  it('a failed stream reconnects, says so meanwhile, and then follows live', async () => {
+    const runId = await writeRun(
+      `Reconnect Feed ${Date.now()}`,
+      [1, 2].map((n) => ({ externalIdValue: `R${n}` })),
+      null,
+    );
+    await signedIn('/');
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    // The first stream request fails as an overloaded service answers; the next goes through.
+    let failed = 0;
+    await page.route('**/items/stream*', async (route) => {
+      if (failed++ > 0) return route.fallback();
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'Busy.',
+          details: null,
+          validationErrors: null,
+        }),
+      });
+      await page.unroute('**/items/stream*');
+    });
+    await page.evaluate((path) => {
+      window.history.pushState(null, '', path);
+      window.dispatchEvent(new Event('run-viewer:navigated'));
+    }, `/runs/${runId}`);
+    const live = page.locator('.live-indicator');
+    await expect
+      .poll(() => live.textContent(), { timeout: 10_000 })
+      .toMatch(/^Reconnecting: 2 items\. .*Trying again in 1 s\.$/);
+    await expect.poll(() => live.textContent(), { timeout: 15_000 }).toBe('● Following live: 2 items');
+    expect(failed).toBeGreaterThanOrEqual(1);
+    await addItems(runId, [{ externalIdValue: 'R3' }]);
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe('3 items; all loaded.');
+    await engine('POST', `/activities/${runId}/complete`, { status: 'Complete' });
+    await expect.poll(() => live.count(), { timeout: 15_000 }).toBe(0);
+    // The 503 the test answered shows up as a failed resource in the console; nothing else may.
+    const asked = (problem: string) => problem.includes('status of 503');
+    problems.splice(0, problems.length, ...problems.filter((problem) => !asked(problem)));
+  });
+
+  it('lists the changes since the previous run with their counts; a chip filters; no earlier run says so', async () => {
+    const system = `Diff System ${Date.now()}`;
+    const baselineId = await writeRun(system, [
+      { externalIdValue: 'E1', errorType: 'UnresolvedReference' },
+      { externalIdValue: 'E2', errorType: 'UnresolvedReference' },
+      { externalIdValue: 'E3', errorType: 'DuplicateObject' },
+      { externalIdValue: 'E4' },
+      { externalIdValue: 'E5', errorType: 'UnresolvedReference' },
+    ]);
+    const runId = await writeRun(system, [
+      { externalIdValue: 'E1', errorType: 'UnresolvedReference' },
+      { externalIdValue: 'E2' },
+      { externalIdValue: 'E3', errorType: 'CsoCreationFailed' },
+      { externalIdValue: 'E4', errorType: 'UnresolvedReference' },
+      { externalIdValue: 'E6', errorType: 'DuplicateObject' },
+    ]);
+
+    await signedIn(`/runs/${runId}`);
+    await page.getByRole('link', { name: 'Changes since the previous run' }).click();
+    await page.getByRole('heading', { name: 'Changes since the previous run' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${runId}/changes`);
+    const result = page.locator('.changes-page .result-count');
+    await expect.poll(() => result.textContent()).toBe('6 objects; all shown.');
+    const chips = page.getByRole('group', { name: 'Filter by change' }).getByRole('button');
+    expect(await chips.allTextContents()).toEqual([
+      'New error 2',
+      'Resolved 1',
+      'Changed error 1',
+      'Still failing 1',
+      'Not seen 1',
+    ]);
+    const diffRows = page.locator('.diff-table tbody tr');
+    const column = (name: string) => diffRows.locator(`.col-${name}`).allTextContents();
+    expect(await column('externalIdValue')).toEqual(['E4', 'E6', 'E2', 'E3', 'E1', 'E5']);
+    expect(await column('change')).toEqual([
+      'New error',
+      'New error',
+      'Resolved',
+      'Changed error',
+      'Still failing',
+      'Not seen',
+    ]);
+    expect(await column('current')).toEqual([
+      'Unresolved reference',
+      'Duplicate object',
+      'No error',
+      'CSO creation failed',
+      'Unresolved reference',
+      'Not seen',
+    ]);
+    expect(await column('baseline')).toEqual([
+      'No error',
+      'Not seen',
+      'Unresolved reference',
+      'Duplicate object',
+      'Unresolved reference',
+      'Unresolved reference',
+    ]);
+    expect(await page.locator('.changes-baseline a').getAttribute('href')).toBe(`/runs/${baselineId}`);
+    await screenshot(page, '15-changes');
+    await expectAccessible(page, 'changes');
+
+    await page.getByRole('button', { name: /^New error 2$/ }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.getAll('change')).toEqual(['NewError']);
+    await expect.poll(() => result.textContent()).toBe('2 objects; all shown.');
+    expect(await column('externalIdValue')).toEqual(['E4', 'E6']);
+    expect(await page.getByRole('button', { name: /^New error 2$/ }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+
+    // The baseline has no earlier run of its own.
+    await page.locator('.changes-baseline a').click();
+    await page.getByRole('link', { name: 'Changes since the previous run' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/runs/${baselineId}/changes`);
+    await page
+      .getByText(
+        'There is no earlier completed run of this system, run profile and run type to compare with.',
+      )
+      .waitFor();
+    await expectAccessible(page, 'no baseline');
+    // The 404 the test asked for shows up as a failed resource in the console; nothing else may.
+    const asked = (problem: string) =>
+      problem.includes('status of 404') && problem.includes(`/activities/${baselineId}/diff`);
+    expect(problems.filter(asked).length).toBeGreaterThan(0);
+    problems.splice(0, problems.length, ...problems.filter((problem) => !asked(problem)));
   });
 });

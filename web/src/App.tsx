@@ -5,6 +5,7 @@ import { getCredential, signOut, subscribe } from './auth/session';
 import { SignIn } from './auth/SignIn';
 import { followLink, navigate, routeOf, useLocation } from './routing';
 import { settings } from './settings';
+import { ChangesPage } from './views/ChangesPage';
 import { RunPage } from './views/RunPage';
 import { RunsPage } from './views/RunsPage';
 
@@ -41,6 +42,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {route.name === 'runs' && <RunsPage />}
         {route.name === 'run' && <RunPage runId={route.runId} />}
+        {route.name === 'changes' && <ChangesPage runId={route.runId} />}
         {route.name === 'notFound' && (
           <section className="page">
             <h1>Page not found</h1>

@@ -33,7 +33,11 @@ export function navigate(href: string, options: { replace?: boolean } = {}): voi
 }
 
 export type Route =
-  { name: 'runs' } | { name: 'run'; runId: string } | { name: 'callback' } | { name: 'notFound' };
+  | { name: 'runs' }
+  | { name: 'run'; runId: string }
+  | { name: 'changes'; runId: string }
+  | { name: 'callback' }
+  | { name: 'notFound' };
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -42,6 +46,8 @@ export function routeOf(pathname: string): Route {
   if (pathname === '/auth/callback') return { name: 'callback' };
   const run = /^\/runs\/([^/]+)\/?$/.exec(pathname);
   if (run && GUID.test(run[1])) return { name: 'run', runId: run[1].toLowerCase() };
+  const changes = /^\/runs\/([^/]+)\/changes\/?$/.exec(pathname);
+  if (changes && GUID.test(changes[1])) return { name: 'changes', runId: changes[1].toLowerCase() };
   return { name: 'notFound' };
 }
 

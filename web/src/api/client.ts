@@ -1,8 +1,12 @@
 import { authHeaders, signOut } from '../auth/session';
 import { ApiProblem, networkProblem, problemFromResponse } from './errors';
-import type { Activity, ActivityStats, ExecutionItemDetail, ItemPage, Page } from './types';
+import type { Activity, ActivityStats, DiffPage, ExecutionItemDetail, ItemPage, Page } from './types';
 
 let apiBase = '/api/v1';
+
+export function getApiBase(): string {
+  return apiBase;
+}
 
 export function setApiBase(base: string): void {
   apiBase = base.replace(/\/+$/, '');
@@ -76,6 +80,9 @@ export const api = {
       `/activities/${encodeURIComponent(id)}/items/${encodeURIComponent(itemId)}`,
       signal,
     ),
+  /** The run against its baseline (by default the previous ended run of the same profile and type). */
+  diff: (id: string, query: string, signal?: AbortSignal) =>
+    json<DiffPage>(`/activities/${encodeURIComponent(id)}/diff${query}`, signal),
   /** The export as a file: its name from `Content-Disposition`, its content as a Blob. */
   exportItems: async (id: string, query: string): Promise<{ fileName: string; blob: Blob }> => {
     const response = await apiFetch(`/activities/${encodeURIComponent(id)}/items/export${query}`);

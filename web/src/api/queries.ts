@@ -27,3 +27,19 @@ export const itemPagesQuery = (runId: string, state: RunViewState) => {
     staleTime: Infinity,
   });
 };
+
+/** The changes since the baseline run, optionally only some kinds, a page of 100 at a time. */
+export const diffPagesQuery = (runId: string, change: readonly string[]) => {
+  const query = queryString({
+    change: change.length ? change.join(',') : undefined,
+    pageSize: ITEMS_PAGE_SIZE,
+  });
+  return infiniteQueryOptions({
+    queryKey: ['diff', runId, query],
+    queryFn: ({ pageParam, signal }) =>
+      api.diff(runId, pageParam ? queryString({ cursor: pageParam }) : query, signal),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    staleTime: 30_000,
+  });
+};

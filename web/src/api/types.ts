@@ -78,3 +78,28 @@ export interface UiConfig {
   apiBase: string;
   oidc: { authority: string; clientId: string; scope: string; resource: string | null } | null;
 }
+
+/** How an object's error differs between a run and its baseline. */
+export const DIFF_CHANGES = ['NewError', 'Resolved', 'ChangedError', 'StillFailing', 'NotSeen'] as const;
+export type DiffChange = (typeof DIFF_CHANGES)[number];
+
+export interface DiffSide {
+  itemId: string;
+  errorType: string | null;
+  objectChangeType: string;
+}
+
+export interface DiffItem {
+  externalIdValue: string;
+  displayName: string | null;
+  connectedSystemObjectType: string | null;
+  change: DiffChange;
+  current: DiffSide | null;
+  baseline: DiffSide | null;
+}
+
+export interface DiffPage extends Page<DiffItem> {
+  nextCursor: string | null;
+  baseline: Activity;
+  counts: Record<DiffChange, number>;
+}

@@ -21,6 +21,7 @@ import { words } from '../vocabulary';
 import { ItemPanel } from './ItemPanel';
 import { ItemsTable } from './ItemsTable';
 import { LIVE_REFRESH_MS } from './RunsPage';
+import { useLiveRun, type LiveRun } from './useLiveRun';
 
 /** How long the search waits after the last keystroke before it asks the API. */
 export const SEARCH_DEBOUNCE_MS = 300;
@@ -32,17 +33,26 @@ export function RunPage({ runId }: { runId: string }) {
   const setState = (change: Partial<RunViewState>, options: { replace?: boolean } = {}) =>
     navigate(`/runs/${runId}${writeRunViewState({ ...state, ...change })}`, options);
 
+  // While the item stream is open it keeps the run current; polling is the fallback when it is not.
+  const streamOpen = useRef(false);
   const activity = useQuery({
     ...activityQuery(runId),
-    refetchInterval: (query) => (query.state.data?.status === 'InProgress' ? LIVE_REFRESH_MS : false),
+    refetchInterval: (query) =>
+      query.state.data?.status === 'InProgress' && !streamOpen.current ? LIVE_REFRESH_MS : false,
   });
   const inProgress = activity.data?.status === 'InProgress';
+  const live = useLiveRun(
+    runId,
+    activity.data,
+    state.sortBy === 'sequence' && state.sortDirection === 'asc' && state.search === '',
+  );
+  streamOpen.current = live?.connection === 'live';
   const stats = useQuery({
     queryKey: ['stats', runId],
     queryFn: ({ signal }) => api.getStats(runId, signal),
     enabled: activity.isSuccess,
     staleTime: inProgress ? 0 : Infinity,
-    refetchInterval: inProgress ? LIVE_REFRESH_MS : false,
+    refetchInterval: inProgress && !streamOpen.current ? LIVE_REFRESH_MS : false,
   });
 
   if (activity.isError) {
@@ -64,7 +74,13 @@ export function RunPage({ runId }: { runId: string }) {
         <BackToRuns />
         {run ? (
           <>
-            <RunHeader activity={run} stats={stats.data} />
+            <RunHeader activity={run} stats={stats.data} live={live} />
+            {live && <LiveIndicator live={live} />}
+            <p className="run-links">
+              <a href={`/runs/${runId}/changes`} onClick={followLink}>
+                Changes since the previous run
+              </a>
+            </p>
             <Waiting failureReason={stats.failureReason} isError={stats.isError} />
             {stats.isError && <Problem error={stats.error} />}
             {stats.data && <CountChips stats={stats.data} state={state} setState={setState} />}
@@ -100,7 +116,39 @@ function BackToRuns() {
   );
 }
 
-function RunHeader({ activity, stats }: { activity: Activity; stats: ActivityStats | undefined }) {
+/** Says that the page follows the run, with the live counters, or why it does not right now. */
+function LiveIndicator({ live }: { live: LiveRun }) {
+  const count = live.itemCount === null ? '' : `: ${formatNumber(live.itemCount)} items`;
+  const errors = live.itemsWithErrors ? `, ${formatNumber(live.itemsWithErrors)} with errors` : '';
+  const text =
+    live.connection === 'live'
+      ? `Following live${count}${errors}`
+      : live.connection === 'connecting'
+        ? `Connecting to follow the run live${count}${errors}`
+        : live.connection === 'reconnecting'
+          ? `Reconnecting${count}${errors}. ${live.problem ?? ''}`
+          : `Not following live: ${live.problem ?? ''} The page refreshes every few seconds instead.`;
+  return (
+    <p role="status" className={`live-indicator live-${live.connection}`}>
+      {live.connection === 'live' && (
+        <span className="live-dot" aria-hidden="true">
+          ●{' '}
+        </span>
+      )}
+      {text}
+    </p>
+  );
+}
+
+function RunHeader({
+  activity,
+  stats,
+  live,
+}: {
+  activity: Activity;
+  stats: ActivityStats | undefined;
+  live: LiveRun | null;
+}) {
   const [now, setNow] = useState(() => Date.now());
   const running = activity.status === 'InProgress';
   useEffect(() => {
@@ -143,11 +191,15 @@ function RunHeader({ activity, stats }: { activity: Activity; stats: ActivitySta
         </div>
         <div>
           <dt>Items</dt>
-          <dd>{formatNumber(activity.itemCount)}</dd>
+          <dd>{formatNumber(Math.max(live?.itemCount ?? 0, activity.itemCount))}</dd>
         </div>
         <div>
           <dt>With errors</dt>
-          <dd>{formatNumber(stats?.itemsWithErrors ?? activity.itemsWithErrors)}</dd>
+          <dd>
+            {formatNumber(
+              Math.max(live?.itemsWithErrors ?? 0, stats?.itemsWithErrors ?? activity.itemsWithErrors),
+            )}
+          </dd>
         </div>
       </dl>
     </header>
