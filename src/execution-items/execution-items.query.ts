@@ -317,20 +317,8 @@ export class ExecutionItemsQueries {
       ...filterConditions(filters, 'i', params),
     ];
     const rows: Array<
-      ExecutionItemRow & {
-        sequence: number;
-        run_id: string;
-        created: Date;
-        completed: Date | null;
-        status: ActivityStatus;
-        target_type: ActivityTargetType;
-        target_name: string | null;
-        target_context: string | null;
-        run_type: RunType | null;
-        item_count: number;
-        error_item_count: number;
-        up_to: string;
-      }
+      ExecutionItemRow &
+        Omit<ActivityRow, 'id' | 'created_key'> & { sequence: number; run_id: string; up_to: string }
     > = await this.dataSource.query(
       `SELECT a.id AS run_id, a.created, a.completed, a.status, a.target_type, a.target_name,
               a.target_context, a.run_type, a.item_count, a.error_item_count, ${upTo} AS up_to, i.*

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ExecutionItemRow } from './entities/execution-item.entity';
 import type { ExportedItem } from './export-format';
 import type { ItemQuery } from './item-query';
+import { toExecutionItemResponse } from './responses/execution-item.response';
 import {
   afterCondition,
   filterConditions,
@@ -82,30 +84,13 @@ export class ExportItemsQueries {
   }
 }
 
-interface ExportRow {
+interface ExportRow extends ExecutionItemRow {
   sequence: number;
-  id: string;
-  external_id_value: string | null;
-  display_name: string | null;
-  object_type: string | null;
-  object_change_type: string;
-  error_type: string | null;
-  outcome_summary: string | null;
   error_message: string | null;
   [key: `k${number}`]: unknown;
 }
 
 /** The exported fields in `EXPORT_COLUMNS` order (NDJSON keys follow it). */
 function toExportedItem(row: ExportRow): ExportedItem {
-  return {
-    sequence: row.sequence,
-    id: row.id,
-    externalIdValue: row.external_id_value,
-    displayName: row.display_name,
-    connectedSystemObjectType: row.object_type,
-    objectChangeType: row.object_change_type,
-    errorType: row.error_type,
-    outcomeSummary: row.outcome_summary,
-    errorMessage: row.error_message,
-  };
+  return { sequence: row.sequence, ...toExecutionItemResponse(row), errorMessage: row.error_message };
 }
