@@ -4,12 +4,16 @@
  * list's filtered forms among 10,000 activities; then ingestion (appendItems against COPY, the
  * bench's `runIngestionRound`) with the RunReads indexes, and without the two it adds to items.
  *
- *   npx ts-node --transpile-only bench/reads.ts [--items 500000] [--repeat 30] [--ingest 100000] [--reuse]
+ *   npx ts-node --transpile-only bench/reads.ts [--items 1000000] [--repeat 30] [--ingest 100000]
+ *     [--reuse] [--report bench/results/reads.md]
  *
- * Drops and creates `ei_bench_reads` on postgres://postgres@127.0.0.1:5432 (`--reuse`: keeps the
- * one a previous run loaded with the same `--items`); prints a Markdown summary
- * (bench/results/reads.md holds the last one committed).
+ * `npm run bench` runs it with its defaults: the diff of two 1,000,000-item runs among 3,000,000
+ * rows. Drops and creates `ei_bench_reads` on postgres://postgres@127.0.0.1:5432 (`--reuse`: keeps
+ * the one a previous run loaded with the same `--items`); prints a Markdown summary and writes it
+ * to `--report`.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -30,6 +34,11 @@ const SEED = 20261129;
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? fallback : Number(process.argv[index + 1]);
+}
+
+function textOption(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? fallback : process.argv[index + 1];
 }
 
 /** Three runs of one profile, an hour apart: B repeats A exactly (same seed), C differs (another seed). */
@@ -76,6 +85,18 @@ async function load(app: INestApplicationContext, items: number): Promise<void> 
              1000, CASE WHEN n % 10 = 0 THEN 10 ELSE 0 END
         FROM generate_series(1, 10000) AS n`);
   });
+}
+
+/** The machine's load average over 1, 5 and 15 minutes. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+async function serverVersion(url: string): Promise<string> {
+  return withClient(
+    url,
+    async (client) => (await client.query<{ v: string }>('SHOW server_version')).rows[0].v,
+  );
 }
 
 /** Median and 95th percentile in ms of `repeat` calls, after 3 unmeasured ones. */
@@ -158,10 +179,11 @@ async function ingestion(url: string, items: number) {
 
 runCli(
   async () => {
-    const items = option('items', 500_000);
+    const items = option('items', 1_000_000);
     const repeat = option('repeat', 30);
     const ingestItems = option('ingest', 100_000);
     const url = databaseUrl(SERVER, DATABASE);
+    const loadBefore = loadAverage();
     if (process.argv.includes('--reuse')) {
       // A previous run's ingestion dropped two indexes: put them back.
       await withClient(url, async (client) => {
@@ -204,6 +226,16 @@ runCli(
       `- with the RunReads item indexes: ${withIndexes.join('; ')}`,
       `- without them (dropped): ${withoutIndexes.join('; ')}`,
     ];
+    const report = [
+      '# Reads across runs (bench/reads.ts)',
+      '',
+      `Run ${new Date().toISOString()}, PostgreSQL ${await serverVersion(url)} on 127.0.0.1; machine load average before / after: ${loadBefore} / ${loadAverage()}.`,
+      `Command: \`npx ts-node --transpile-only bench/reads.ts ${process.argv.slice(2).join(' ')}\``,
+      '',
+      ...lines,
+      '',
+    ].join('\n');
+    writeFileSync(resolve(__dirname, '..', textOption('report', 'bench/results/reads.md')), report);
     console.log(lines.join('\n'));
   },
   (error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)),

@@ -3,7 +3,9 @@
  * Loads a dataset with the module's COPY writer, starts the built service and a minimal baseline
  * server, measures page latency, throughput, ingestion, finding requests, the export and the
  * page-query buffers in interleaved rounds (`measure.ts`), and writes bench/results/latest.md
- * (smoke: bench/results/smoke.md). Exits 0 even when a target is missed; non-zero when the bench fails.
+ * (smoke: bench/results/smoke.md); then runs the reads-across-runs and follow benches
+ * (`reads.ts`, `follow.ts`; settings' `sections`), each with its report. Exits 0 even when a
+ * target is missed; non-zero when the bench fails.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { dirname, relative } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { closeHttpAgents } from './http-client';
 import { measure, prepareData } from './measure';
-import { PROJECT_ROOT, installCleanupHandlers, log, stopAllChildren } from './processes';
+import { PROJECT_ROOT, installCleanupHandlers, log, runToCompletion, stopAllChildren } from './processes';
 import { renderReport, summaryRows, summaryTable, type BenchResult } from './report';
 import { benchCredentials, startBaseline, startService, stopTargets } from './servers';
 import { loadSettings } from './settings';
@@ -43,6 +45,16 @@ async function main(): Promise<void> {
   } finally {
     closeHttpAgents();
     await stopTargets(targets);
+  }
+  for (const [section, args] of Object.entries(settings.sections)) {
+    log(`bench/${section}.ts ${args.join(' ')}`);
+    const output = await runToCompletion(section, process.execPath, [
+      '-r',
+      'ts-node/register/transpile-only',
+      `bench/${section}.ts`,
+      ...args,
+    ]);
+    process.stdout.write(`\n${output}\n`);
   }
 }
 

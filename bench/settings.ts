@@ -83,5 +83,36 @@ export function loadSettings(argv: string[]) {
       noMatchTerm: 'zzqxj',
     },
     reportPath: resolve(__dirname, 'results', smoke ? 'smoke.md' : 'latest.md'),
+    /**
+     * The benches that run after this one, each a script of its own with its own database and
+     * report: reads across runs (diff, object history, run lists, ingestion with their indexes)
+     * and live follow (contract §8-§11).
+     */
+    sections: {
+      reads: smoke
+        ? [
+            '--items',
+            '10000',
+            '--repeat',
+            '3',
+            '--ingest',
+            '5000',
+            '--report',
+            'bench/results/reads-smoke.md',
+          ]
+        : [
+            '--items',
+            '1000000',
+            '--repeat',
+            '30',
+            '--ingest',
+            '100000',
+            '--report',
+            'bench/results/reads.md',
+          ],
+      follow: smoke
+        ? ['--followers=5', '--items=2000', '--batch=500', '--report=bench/results/follow-smoke.md']
+        : ['--followers=50', '--items=20000', '--batch=500', '--report=bench/results/follow.md'],
+    },
   };
 }

@@ -25,10 +25,15 @@ import { ExecutionItemsQueries, type ActivityWithKey } from './execution-items.q
 import {
   FOLLOW_BATCH_SIZE,
   FOLLOW_SCAN_WINDOW,
+  SharedReads,
+  alignedBatchSize,
   followRun,
+  followRunInBatches,
   parseFollowRequest,
+  type FollowBatch,
   type FollowEvent,
   type FollowItemsRequest,
+  type FollowSource,
 } from './follow-items';
 import { createExportEncoder, EXPORT_CONTENT_TYPES, exportFileName, type ItemsExport } from './export-format';
 import { ExportItemsQueries, type ExportScope } from './export-items.query';
@@ -157,6 +162,9 @@ export class ExecutionItemsService {
     private readonly notices: RunNotices,
   ) {}
 
+  /** Reads of followed runs in flight, shared by the followers that ask for the same one. */
+  private readonly followReads = new SharedReads<FollowBatch | null>();
+
   /**
    * One page of a run's items: by default all of them in processing order, or those matching
    * the filters and search in the requested order. Page numbers or a cursor pick the page;
@@ -239,28 +247,47 @@ export class ExecutionItemsService {
     activityId: string,
     request: FollowItemsRequest = {},
   ): Promise<AsyncIterable<FollowEvent>> {
+    const source = await this.followSource(activityId, request);
+    return followRun(source.source, source.after, request.signal);
+  }
+
+  /**
+   * `followItems` a batch of events at a time (the items of one read, or one `progress` or
+   * `complete`), as the event stream writes them. Followers of a run at the same position with
+   * the same filters share their reads and receive the same arrays: read only.
+   */
+  async followItemBatches(
+    activityId: string,
+    request: FollowItemsRequest = {},
+  ): Promise<AsyncIterable<readonly FollowEvent[]>> {
+    const source = await this.followSource(activityId, request);
+    return followRunInBatches(source.source, source.after, request.signal);
+  }
+
+  private async followSource(
+    activityId: string,
+    request: FollowItemsRequest,
+  ): Promise<{ source: FollowSource; after: number }> {
     assertGuid(activityId, 'activityId');
     const { after, filters } = parseFollowRequest(request);
     const activity = await this.findRun(activityId);
     const { queries, notices } = this;
     const filtered = !isUnfiltered(filters);
-    return followRun(
-      {
-        read: (from) =>
-          queries.followBatch(
-            activity.id,
-            filters,
-            from,
-            FOLLOW_BATCH_SIZE,
-            filtered ? FOLLOW_SCAN_WINDOW : FOLLOW_BATCH_SIZE,
-          ),
-        subscribe: (onChange) => notices.subscribe(activity.id, onChange),
-        pollIntervalMs: this.options.followPollIntervalMs,
-        shutdownSignal: notices.shutdownSignal,
+    const sharing = `${activity.id} ${JSON.stringify(filters)}`;
+    const source: FollowSource = {
+      // Unfiltered reads end on multiples of the batch size, so that followers share them.
+      read: (from, notBefore) => {
+        const limit = filtered ? FOLLOW_BATCH_SIZE : alignedBatchSize(from);
+        const window = filtered ? FOLLOW_SCAN_WINDOW : limit;
+        return this.followReads.read(`${sharing} ${from}`, notBefore, () =>
+          queries.followBatch(activity.id, filters, from, limit, window),
+        );
       },
-      after,
-      request.signal,
-    );
+      subscribe: (onChange) => notices.subscribe(activity.id, onChange),
+      pollIntervalMs: this.options.followPollIntervalMs,
+      shutdownSignal: notices.shutdownSignal,
+    };
+    return { source, after };
   }
 
   async getActivity(activityId: string): Promise<ActivityResponse> {

@@ -1,6 +1,10 @@
 import { ExecutionItemsError } from './execution-items.error';
 import {
+  FOLLOW_BATCH_SIZE,
+  SharedReads,
+  alignedBatchSize,
   followRun,
+  followRunInBatches,
   parseFollowRequest,
   type FollowBatch,
   type FollowEvent,
@@ -139,5 +143,82 @@ describe('followRun', () => {
     run.append(4);
     for await (const event of followRun(run, 0, undefined)) if (event.type === 'item') break;
     expect(run.subscribers).toBe(0);
+  });
+});
+
+describe('followRunInBatches', () => {
+  it('gives followers woken by one notice one read, and the same events', async () => {
+    const run = new FakeRun();
+    const reads = new SharedReads<FollowBatch>();
+    const shared: FollowSource = {
+      read: (after, notBefore) => reads.read(String(after), notBefore, () => run.read(after)),
+      subscribe: (onChange) => run.subscribe(onChange),
+      pollIntervalMs: run.pollIntervalMs,
+      shutdownSignal: run.shutdownSignal,
+    };
+    const follow = async () => {
+      const batches: Array<readonly FollowEvent[]> = [];
+      for await (const batch of followRunInBatches(shared, 0, undefined)) batches.push(batch);
+      return batches;
+    };
+    const followers = Promise.all([follow(), follow()]);
+    while (run.subscribers < 2) await new Promise((resolve) => setImmediate(resolve));
+    const readsBefore = run.reads;
+    run.append(2);
+    const [first, second] = await Promise.all([
+      followers,
+      new Promise((resolve) => setTimeout(resolve, 10)).then(() => run.complete()),
+    ]).then(([both]) => both);
+    expect(first.map((batch) => kinds([...batch]))).toEqual([['progress'], [1, 2], ['complete']]);
+    expect(second[1]).toBe(first[1]);
+    // Each started with a read of its own; each notice then woke both to one read.
+    expect(readsBefore).toBe(2);
+    expect(run.reads).toBe(readsBefore + 2);
+  });
+});
+
+describe('alignedBatchSize', () => {
+  it('reads up to the next multiple of the batch size', () => {
+    expect(alignedBatchSize(0)).toBe(FOLLOW_BATCH_SIZE);
+    expect(alignedBatchSize(1)).toBe(FOLLOW_BATCH_SIZE - 1);
+    expect(alignedBatchSize(FOLLOW_BATCH_SIZE - 1)).toBe(1);
+    expect(alignedBatchSize(3 * FOLLOW_BATCH_SIZE)).toBe(FOLLOW_BATCH_SIZE);
+  });
+});
+
+describe('SharedReads', () => {
+  it('gives callers of one key the read that runs, and starts a new one once it has settled', async () => {
+    const reads = new SharedReads<number>();
+    let started = 0;
+    const start = () => Promise.resolve(++started);
+    const [a, b] = [reads.read('run 0', 0, start), reads.read('run 0', 0, start)];
+    expect(a).toBe(b);
+    expect(reads.read('run 500', 0, start)).not.toBe(a);
+    expect(await Promise.all([a, b])).toEqual([1, 1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads.size).toBe(0);
+    expect(await reads.read('run 0', 0, start)).toBe(3);
+  });
+
+  it('does not give a caller a read that started before it was told of a change', async () => {
+    const reads = new SharedReads<string>();
+    const after = (ms: number, value: string) => () =>
+      new Promise<string>((resolve) => setTimeout(resolve, ms, value));
+    const first = reads.read('run 0', 0, after(10, 'before'));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const told = performance.now();
+    const later = reads.read('run 0', told, after(30, 'after'));
+    expect(later).not.toBe(first);
+    expect(await first).toBe('before');
+    // The older read settling does not forget the newer one, which is still running.
+    expect(reads.read('run 0', told, after(0, 'third'))).toBe(later);
+    expect(await later).toBe('after');
+  });
+
+  it('passes a failure to every caller that shared the read', async () => {
+    const reads = new SharedReads<number>();
+    const start = () => Promise.reject(new Error('connection lost'));
+    const both = [reads.read('k', 0, start), reads.read('k', 0, start)];
+    await Promise.all(both.map((read) => expect(read).rejects.toThrow('connection lost')));
   });
 });

@@ -57,7 +57,11 @@ export interface FollowBatch {
 
 /** What a follower needs: a way to read the run, and to hear that it may have changed. */
 export interface FollowSource {
-  read(after: number): Promise<FollowBatch | null>;
+  /**
+   * The next batch after `after`, from a statement that started at `notBefore` or later
+   * (`performance.now()` time): one that may be shared with other followers (`SharedReads`).
+   */
+  read(after: number, notBefore: number): Promise<FollowBatch | null>;
   subscribe(onChange: () => void): () => void;
   pollIntervalMs: number;
   /** Ends every follower (at shutdown). */
@@ -92,18 +96,28 @@ export function parseFollowRequest(request: FollowItemsRequest): { after: number
   return { after: after as number, filters };
 }
 
-/**
- * Follows a run from `after`: reads the matching items in batches, yields them in sequence order,
- * then waits until a notice (or the poll interval) says the run may have changed, and reads again.
- * No connection is held between reads, nor while the consumer is busy with an event. Ends with
- * `complete` once the run has ended and every item up to its last has been read; ends without it
- * when `signal` or the source's shutdown signal aborts, or when the run disappears (purged).
- */
+/** `followRunInBatches`, one event at a time. */
 export async function* followRun(
   source: FollowSource,
   start: number,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<FollowEvent, void, undefined> {
+  for await (const events of followRunInBatches(source, start, signal)) yield* events;
+}
+
+/**
+ * Follows a run from `after`: reads the matching items in batches and yields each batch's events
+ * in sequence order, then waits until a notice (or the poll interval) says the run may have
+ * changed, and reads again. No connection is held between reads, nor while the consumer is busy
+ * with a batch. Ends with `complete` once the run has ended and every item up to its last has
+ * been read; ends without it when `signal` or the source's shutdown signal aborts, or when the
+ * run disappears (purged). Followers that shared a read get the same array of events.
+ */
+export async function* followRunInBatches(
+  source: FollowSource,
+  start: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<readonly FollowEvent[], void, undefined> {
   const wake = new Wakeup();
   const unsubscribe = source.subscribe(() => wake.set());
   const stop = () => wake.set();
@@ -115,13 +129,16 @@ export async function* followRun(
     // The last progress sent, and when: none yet.
     let reportedKey = '';
     let reportedAt = Number.NEGATIVE_INFINITY;
+    // A read must have started after the latest notice this follower has taken in (so it sees
+    // the change told of), after the follow began, and after the latest poll.
+    let fresh = performance.now();
     while (!stopped()) {
       // Cleared before the read: a change committed during it wakes the next wait at once.
       wake.clear();
-      const batch = await source.read(position);
+      const batch = await source.read(position, Math.max(fresh, wake.setAt));
       if (!batch || stopped()) return;
-      for (const row of batch.rows) {
-        yield { type: 'item', sequence: row.sequence, item: toExecutionItemResponse(row) };
+      if (batch.rows.length > 0) {
+        yield itemEvents(batch);
         if (stopped()) return;
       }
       position = Math.max(position, batch.scannedTo);
@@ -129,7 +146,7 @@ export async function* followRun(
       const caughtUp = position >= run.itemCount;
       if (run.status !== 'InProgress') {
         if (!caughtUp) continue;
-        yield { type: 'complete', activity: toActivityResponse(run) };
+        yield [{ type: 'complete', activity: toActivityResponse(run) }];
         return;
       }
       let wait = source.pollIntervalMs;
@@ -142,7 +159,7 @@ export async function* followRun(
       if (reportedKey !== key) {
         const due = reportedAt + PROGRESS_INTERVAL_MS - Date.now();
         if (due <= 0) {
-          yield { type: 'progress', progress };
+          yield [{ type: 'progress', progress }];
           reportedKey = key;
           reportedAt = Date.now();
         } else {
@@ -150,7 +167,7 @@ export async function* followRun(
         }
       }
       if (!caughtUp) continue;
-      await wake.wait(wait);
+      if (!(await wake.wait(wait))) fresh = performance.now();
     }
   } finally {
     unsubscribe();
@@ -159,13 +176,75 @@ export async function* followRun(
   }
 }
 
+/**
+ * The item events of a batch, made once per batch object: followers that share a read
+ * (`SharedReads`) get the same events, so that the stream encodes them once for all of them.
+ * Events are not to be modified by whoever receives them.
+ */
+const ITEM_EVENTS = new WeakMap<FollowBatch, readonly FollowEvent[]>();
+
+function itemEvents(batch: FollowBatch): readonly FollowEvent[] {
+  let events = ITEM_EVENTS.get(batch);
+  if (!events) {
+    events = batch.rows.map((row) => ({
+      type: 'item',
+      sequence: row.sequence,
+      item: toExecutionItemResponse(row),
+    }));
+    ITEM_EVENTS.set(batch, events);
+  }
+  return events;
+}
+
+/**
+ * How many items a follower at `after` reads next: up to the next multiple of the batch size, so
+ * that followers of a run that started at different positions soon read the same batches, and
+ * share them (`SharedReads`).
+ */
+export function alignedBatchSize(after: number): number {
+  return FOLLOW_BATCH_SIZE - (after % FOLLOW_BATCH_SIZE);
+}
+
+/**
+ * Reads in flight, by key: a read asked for while the same one runs waits for it rather than
+ * running again. Followers of one run at the same position with the same filters, woken by the
+ * same notice, then cost one statement and one encoding of each item, not one each.
+ */
+export class SharedReads<T> {
+  private readonly running = new Map<string, { startedAt: number; result: Promise<T> }>();
+
+  /**
+   * The read `key`: the one running, if it started at `notBefore` or later (`performance.now()`
+   * time), so that it can see every change the caller has been told of; else a new one.
+   */
+  read(key: string, notBefore: number, start: () => Promise<T>): Promise<T> {
+    const running = this.running.get(key);
+    if (running && running.startedAt >= notBefore) return running.result;
+    const read = { startedAt: performance.now(), result: start() };
+    this.running.set(key, read);
+    const forget = () => {
+      if (this.running.get(key) === read) this.running.delete(key);
+    };
+    read.result.then(forget, forget);
+    return read.result;
+  }
+
+  /** Reads running now (for tests and diagnostics). */
+  get size(): number {
+    return this.running.size;
+  }
+}
+
 /** A flag that a waiter sleeps on until it is set or a time has passed. */
 class Wakeup {
+  /** When it was last set (`performance.now()` time). */
+  setAt = Number.NEGATIVE_INFINITY;
   private isSet = false;
   private resolve: (() => void) | null = null;
 
   set(): void {
     this.isSet = true;
+    this.setAt = performance.now();
     this.resolve?.();
   }
 
@@ -173,16 +252,17 @@ class Wakeup {
     this.isSet = false;
   }
 
-  wait(ms: number): Promise<void> {
-    if (this.isSet) return Promise.resolve();
+  /** True when it was set, false when the time passed first. */
+  wait(ms: number): Promise<boolean> {
+    if (this.isSet) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
         this.resolve = null;
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(done, ms);
-      this.resolve = done;
+      const timer = setTimeout(done, ms, false);
+      this.resolve = () => done(true);
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { FollowEvent } from '../follow-items';
-import { formatEvent, KEEP_ALIVE, toEventStream } from './event-stream';
+import { encodeBatch, formatEvent, KEEP_ALIVE, toEventStream } from './event-stream';
 
 const item = (sequence: number): FollowEvent => ({
   type: 'item',
@@ -35,27 +35,34 @@ describe('formatEvent', () => {
   });
 });
 
+describe('encodeBatch', () => {
+  it('writes a batch as its events one after another, and encodes one batch once', () => {
+    const batch = [item(1), item(2)];
+    expect(encodeBatch(batch).toString('utf8')).toBe(formatEvent(item(1)) + formatEvent(item(2)));
+    expect(encodeBatch(batch)).toBe(encodeBatch(batch));
+  });
+});
+
 describe('toEventStream', () => {
-  it('sends the events that are ready at once in one write', async () => {
-    async function* events() {
-      yield item(1);
-      yield item(2);
+  it('sends each batch in one write', async () => {
+    async function* batches() {
+      yield [item(1), item(2)];
       await new Promise((resolve) => setTimeout(resolve, 5));
-      yield item(3);
+      yield [item(3)];
     }
-    expect(await readAll(toEventStream(events(), 60_000))).toEqual([
+    expect(await readAll(toEventStream(batches(), 60_000))).toEqual([
       formatEvent(item(1)) + formatEvent(item(2)),
       formatEvent(item(3)),
     ]);
   });
 
   it('sends a keep-alive comment while nothing happens', async () => {
-    async function* events() {
-      yield item(1);
+    async function* batches() {
+      yield [item(1)];
       await new Promise((resolve) => setTimeout(resolve, 80));
-      yield item(2);
+      yield [item(2)];
     }
-    const chunks = await readAll(toEventStream(events(), 20));
+    const chunks = await readAll(toEventStream(batches(), 20));
     expect(chunks[0]).toBe(formatEvent(item(1)));
     expect(chunks.at(-1)).toBe(formatEvent(item(2)));
     expect(chunks.slice(1, -1).length).toBeGreaterThan(0);
@@ -64,17 +71,17 @@ describe('toEventStream', () => {
 
   it('ends the events when the stream is destroyed', async () => {
     let finished = false;
-    async function* events() {
+    async function* batches() {
       try {
         for (let sequence = 1; ; sequence++) {
-          yield item(sequence);
+          yield [item(sequence)];
           await new Promise((resolve) => setTimeout(resolve, 1));
         }
       } finally {
         finished = true;
       }
     }
-    const stream = toEventStream(events(), 60_000);
+    const stream = toEventStream(batches(), 60_000);
     for await (const _chunk of stream) break;
     if (!stream.closed) await new Promise((resolve) => stream.once('close', resolve));
     expect(finished).toBe(true);

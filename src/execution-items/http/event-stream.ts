@@ -4,10 +4,6 @@ import type { FollowEvent } from '../follow-items';
 /** The comment line sent when nothing else has been sent for a while. */
 export const KEEP_ALIVE = ': keep-alive\n\n';
 
-/** Events gathered into one write at most (characters): a backlog goes out in large writes. */
-const MAX_CHUNK = 64 * 1024;
-
-const TURN = Symbol('turn');
 const QUIET = Symbol('quiet');
 
 /** One event in the `text/event-stream` format; JSON holds no line break, so `data` is one line. */
@@ -23,18 +19,36 @@ export function formatEvent(event: FollowEvent): string {
 }
 
 /**
- * The events as a `text/event-stream` body. The events are pulled only as fast as the client
- * reads (the stream's buffer is small and the HTTP layer pipes it with backpressure); events that
- * are ready at once (a batch read) go out in one write; after `keepAliveMs` without anything
- * sent, a comment line keeps idle proxies from closing the connection. Destroying the stream
- * (the client went away) ends the iteration of `events`.
+ * Batches of events as encoded: followers that shared a read share its batch, and so its
+ * encoding, written as the same bytes to each of their connections.
  */
-export function toEventStream(events: AsyncIterable<FollowEvent>, keepAliveMs: number): Readable {
-  return Readable.from(encode(events, keepAliveMs), { objectMode: false, highWaterMark: MAX_CHUNK });
+const ENCODED = new WeakMap<readonly FollowEvent[], Buffer>();
+
+/** A batch of events as one write. */
+export function encodeBatch(events: readonly FollowEvent[]): Buffer {
+  let encoded = ENCODED.get(events);
+  if (!encoded) {
+    encoded = Buffer.from(events.map(formatEvent).join(''));
+    ENCODED.set(events, encoded);
+  }
+  return encoded;
 }
 
-async function* encode(events: AsyncIterable<FollowEvent>, keepAliveMs: number): AsyncGenerator<string> {
-  const iterator = events[Symbol.asyncIterator]();
+/**
+ * The batches of events as a `text/event-stream` body, one write each. They are pulled only as
+ * fast as the client reads (the HTTP layer pipes the stream with backpressure); after
+ * `keepAliveMs` without anything sent, a comment line keeps idle proxies from closing the
+ * connection. Destroying the stream (the client went away) ends the iteration of `batches`.
+ */
+export function toEventStream(batches: AsyncIterable<readonly FollowEvent[]>, keepAliveMs: number): Readable {
+  return Readable.from(encode(batches, keepAliveMs), { objectMode: false });
+}
+
+async function* encode(
+  batches: AsyncIterable<readonly FollowEvent[]>,
+  keepAliveMs: number,
+): AsyncGenerator<Buffer | string> {
+  const iterator = batches[Symbol.asyncIterator]();
   const pull = () => {
     const next = iterator.next();
     // Awaited later, or never when the client has gone: a failure must not go unhandled meanwhile.
@@ -44,35 +58,19 @@ async function* encode(events: AsyncIterable<FollowEvent>, keepAliveMs: number):
   try {
     let pending = pull();
     for (;;) {
-      const first = await orAfter(pending, keepAliveMs);
-      if (first === QUIET) {
+      const next = await orAfter(pending, keepAliveMs);
+      if (next === QUIET) {
         yield KEEP_ALIVE;
         continue;
       }
-      if (first.done) return;
-      let chunk = formatEvent(first.value);
+      if (next.done) return;
       pending = pull();
-      // Everything that is ready before the event loop turns (the rest of a batch) joins the chunk.
-      const turn = new Promise<typeof TURN>((resolve) => setImmediate(resolve, TURN));
-      let done = false;
-      while (chunk.length < MAX_CHUNK) {
-        const ready = await Promise.race([pending, turn]);
-        if (ready === TURN) break;
-        if (ready.done) {
-          done = true;
-          break;
-        }
-        chunk += formatEvent(ready.value);
-        pending = pull();
-      }
-      yield chunk;
-      if (done) return;
+      yield encodeBatch(next.value);
     }
   } finally {
     await iterator.return?.();
   }
 }
-
 /** The promise's result, or `QUIET` when it takes longer than `ms`. */
 async function orAfter<T>(promise: Promise<T>, ms: number): Promise<T | typeof QUIET> {
   let timer: NodeJS.Timeout | undefined;

@@ -29,8 +29,8 @@ export class FollowStreams {
     return count;
   }
 
-  /** The events as the principal's next stream, or the refusal when it holds its share already. */
-  open(principal: unknown, events: AsyncIterable<FollowEvent>): Readable {
+  /** The batches of events as the principal's next stream, or the refusal when it holds its share already. */
+  open(principal: unknown, batches: AsyncIterable<readonly FollowEvent[]>): Readable {
     if (this.notices.shutdownSignal.aborted) {
       throw new ApiError(ErrorCode.ServiceUnavailable, 'The service is shutting down. Reconnect shortly.');
     }
@@ -44,7 +44,7 @@ export class FollowStreams {
       );
     }
     this.openByPrincipal.set(key, open + 1);
-    const stream = toEventStream(events, this.options.followKeepAliveMs);
+    const stream = toEventStream(batches, this.options.followKeepAliveMs);
     stream.once('close', () => {
       const left = (this.openByPrincipal.get(key) ?? 1) - 1;
       if (left > 0) this.openByPrincipal.set(key, left);

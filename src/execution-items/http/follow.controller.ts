@@ -97,10 +97,10 @@ export class FollowController {
     @Req() request: { user?: unknown },
     @Res({ passthrough: true }) response: ServerResponse | { raw: ServerResponse },
   ): Promise<StreamableFile> {
-    const events = await this.executionItems.followItems(
+    const batches = await this.executionItems.followItemBatches(
       id,
       followRequest(query, lastEventId, closeSignal(response)),
     );
-    return new StreamableFile(this.streams.open(request.user, events), { type: 'text/event-stream' });
+    return new StreamableFile(this.streams.open(request.user, batches), { type: 'text/event-stream' });
   }
 }
