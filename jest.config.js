@@ -23,8 +23,9 @@ module.exports = {
       // Every supertest response is also checked against the served OpenAPI document.
       moduleNameMapper: { '^supertest$': '<rootDir>/test/support/contract/supertest-with-contract.ts' },
       setupFilesAfterEnv: ['<rootDir>/test/support/contract/setup.ts'],
-      globalSetup: '<rootDir>/test/support/contract/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/contract/global-teardown.ts',
+      // The OpenAPI document, and the embedded databases' templates (test/support/embedded-templates.ts).
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
 };

@@ -7,6 +7,7 @@ import { LOCK_FILE } from '../src/database/data-dir-lock';
 import { openDatabase } from '../src/database/database-server';
 import { buildTypeOrmOptions } from '../src/database/typeorm-options';
 import { runScript } from './support/cli-database';
+import { copyOfTemplate } from './support/embedded-templates';
 
 /**
  * One process per PGlite data directory. These tests use the embedded database whatever
@@ -22,7 +23,7 @@ describe('the embedded database: one process per data directory', () => {
   const lockPath = () => join(dataDir, LOCK_FILE);
 
   beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'ei-lock-'));
+    dataDir = copyOfTemplate('blank') ?? mkdtempSync(join(tmpdir(), 'ei-lock-'));
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/database/database-server';
 import { buildTypeOrmOptions } from '../../src/database/typeorm-options';
+import { copyOfTemplate } from './embedded-templates';
 import { createServerDatabase } from './test-app';
 
 /**
@@ -30,7 +31,8 @@ export async function createCliDatabase(): Promise<CliDatabase> {
       drop: server.drop,
     };
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'ei-cli-'));
+  // Initialised, not migrated: the tests of the migrations tool see the database a new install has.
+  const dataDir = copyOfTemplate('blank') ?? mkdtempSync(join(tmpdir(), 'ei-cli-'));
   return {
     env: { PGLITE_DATA_DIR: dataDir },
     use: async (work, options) => {

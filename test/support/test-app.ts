@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import type { DestinationStream } from 'pino';
@@ -8,6 +9,7 @@ import { loadAppConfig } from '../../src/config/app-config';
 import { IN_MEMORY, openDatabase, type OpenDatabase } from '../../src/database/database-server';
 import { ExecutionItemsService, ExecutionRunsService } from '../../src/execution-items';
 import { describedByDocument } from './contract/served-apps';
+import { copyOfTemplate } from './embedded-templates';
 import { TEST_SECRET } from './tokens';
 
 export interface TestApp {
@@ -33,7 +35,12 @@ export const onServer = Boolean(process.env.DATABASE_URL);
  */
 export async function openTestDatabase(): Promise<OpenDatabase> {
   const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) return openDatabase({ kind: 'embedded', dataDir: IN_MEMORY });
+  if (!adminUrl) {
+    // Empty, as a new database on the server is: the caller migrates it (or tests the migrations).
+    const dataDir = copyOfTemplate('blank');
+    const database = await openDatabase({ kind: 'embedded', dataDir: dataDir ?? IN_MEMORY });
+    return { ...database, close: () => database.close().finally(() => removeDataDir(dataDir)) };
+  }
   const server = await createServerDatabase(adminUrl);
   return { kind: 'server', url: server.url, poolSize: 5, close: server.drop };
 }
@@ -44,10 +51,12 @@ export async function createTestApp(
   options: { logDestination?: DestinationStream } = {},
 ): Promise<TestApp> {
   const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null;
+  // A copy of the migrated template, unless the caller names its own directory.
+  const dataDir = server || env.PGLITE_DATA_DIR ? null : copyOfTemplate('migrated');
   const config = loadAppConfig({
     AUTH_JWT_SECRET: TEST_SECRET,
     DEMO_DATA: 'false',
-    PGLITE_DATA_DIR: IN_MEMORY,
+    PGLITE_DATA_DIR: dataDir ?? IN_MEMORY,
     // Rate limits on, but out of the way of specs that send many requests with one token.
     RATE_LIMIT_PER_PRINCIPAL: '1000000',
     RATE_LIMIT_PER_IP: '1000000',
@@ -70,8 +79,13 @@ export async function createTestApp(
     close: async (signal?: string) => {
       await running.close(signal);
       await server?.drop();
+      removeDataDir(dataDir);
     },
   };
+}
+
+function removeDataDir(dataDir: string | null): void {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** Creates an empty database beside the one `adminUrl` names. */

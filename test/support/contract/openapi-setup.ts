@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOpenApiDocument } from '../../../src/openapi/write-openapi-document';
 
-export default async function globalSetup(): Promise<void> {
+export async function setUpOpenApiContract(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'openapi-contract-'));
   const document = join(directory, 'openapi.json');
   writeFileSync(document, JSON.stringify(await buildOpenApiDocument()));

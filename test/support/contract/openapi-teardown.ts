@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export default function globalTeardown(): void {
+export function reportOpenApiContract(): void {
   const directory = process.env.OPENAPI_CONTRACT_TALLIES;
   if (!directory) return;
   const total = { validated: 0, unmatched: 0, failed: 0, otherServers: 0, files: 0 };
