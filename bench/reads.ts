@@ -107,7 +107,8 @@ function loadAverage(): string {
 async function serverVersion(url: string): Promise<string> {
   return withClient(
     url,
-    async (client) => (await client.query<{ v: string }>('SHOW server_version')).rows[0].v,
+    async (client) =>
+      (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v,
   );
 }
 
