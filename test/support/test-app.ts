@@ -35,7 +35,13 @@ export async function openTestDatabase(): Promise<OpenDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) return openDatabase({ kind: 'embedded', dataDir: IN_MEMORY });
   const server = await createServerDatabase(adminUrl);
-  return { kind: 'server', url: server.url, poolSize: 5, close: server.drop };
+  return {
+    kind: 'server',
+    url: server.url,
+    poolSize: 5,
+    startCheckpoints: () => async () => undefined,
+    close: server.drop,
+  };
 }
 
 /** The real standalone app (Fastify, JWT with the test secret) on a test database. */
