@@ -53,6 +53,21 @@ export function withServices<T>(
   return withCliContext(executionItemsServices, work);
 }
 
+/** A new, empty database `name` on the server of `url` (dropped first if it exists), and its drop. */
+export async function scratchDatabase(
+  url: string,
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const drop = () =>
+    withClient(
+      url,
+      async (client) => void (await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    );
+  await drop();
+  await withClient(url, async (client) => void (await client.query(`CREATE DATABASE ${name}`)));
+  return { url: databaseUrl(url, name), drop };
+}
+
 export async function vacuumAnalyze(url: string): Promise<void> {
   await withClient(url, async (client) => {
     await client.query('VACUUM ANALYZE');

@@ -1,4 +1,5 @@
 /** The report of a bench run: its summary table with the targets, the problems seen, the method, each round's figures. */
+import type { EmbeddedResult, IdleService } from './embedded';
 import type { FindingKey, FindingSetup } from './finding';
 import type { ExportResult } from './items-export';
 import type { PagePoint, PointLatency } from './latency';
@@ -10,7 +11,8 @@ import { fixed, median, megabytes, ratio, seconds, thousands } from './stats';
 import type { ThroughputResult } from './throughput';
 
 /** A bench run's result: what it measured (`measure.ts`), and its settings. */
-export type BenchResult = PreparedData & Measured & { settings: BenchSettings; finishedAt: Date };
+export type BenchResult = PreparedData &
+  Measured & { embedded: EmbeddedResult; settings: BenchSettings; finishedAt: Date };
 
 export interface SummaryRow {
   what: string;
@@ -27,6 +29,13 @@ const SEARCH_LIMIT_MS = 50;
 const NO_MATCH_LIMIT_MS = 5;
 const STATS_LIMIT_MS = 5;
 const EXPORT_RSS_LIMIT_BYTES = 200 * 1024 * 1024;
+const EMBEDDED_DIR_RATIO_LIMIT = 1.5;
+/** The data directory's target is judged from this many generated items (the fixed part of a smaller folder outweighs its tables). */
+const EMBEDDED_DIR_RATIO_ITEMS = 200_000;
+const EMBEDDED_IDLE_RSS_LIMIT_BYTES = 350 * 1024 * 1024;
+const EMBEDDED_GENERATE_LIMIT = 8000;
+/** What `embedded.ts` waits for before it reads an idle service's memory. */
+const IDLE_TICKS_LIMIT_TEXT = '2% of a core';
 const FILTERED_KEYS: FindingKey[] = [
   'errorType-first',
   'errorType-deepest',
@@ -264,8 +273,60 @@ function findingRows(result: BenchResult): SummaryRow[] {
   ];
 }
 
+function embeddedRows(result: BenchResult): SummaryRow[] {
+  const { embedded, rounds } = result;
+  const { generate, sizes, idle } = embedded;
+  const dirRatio = ratio(generate.after.dirBytes, sizes.tablesBytes);
+  const serverRate = median(rounds.map((round) => ingestionRate(round, 'service')));
+  return [
+    {
+      what: `PGlite: data directory (bytes on disk) / its tables with their indexes (pg_total_relation_size), after \`npm run generate -- --items ${embedded.items}\``,
+      measured:
+        `${fixed(dirRatio)} (${megabytes(generate.after.dirBytes)} / ${megabytes(sizes.tablesBytes)}; pg_database_size ${megabytes(sizes.databaseBytes)}, pg_wal ${megabytes(generate.after.walBytes)}); ` +
+        `while it wrote: at most ${megabytes(generate.peak.dirBytes)}, ${fixed(ratio(generate.peak.dirBytes, sizes.tablesBytes))}× (pg_wal at most ${megabytes(generate.peak.walBytes)})`,
+      target: `≤ ${EMBEDDED_DIR_RATIO_LIMIT} (for ${thousands(EMBEDDED_DIR_RATIO_ITEMS)} items)`,
+      met: embedded.items >= EMBEDDED_DIR_RATIO_ITEMS ? dirRatio <= EMBEDDED_DIR_RATIO_LIMIT : null,
+    },
+    {
+      what: 'PGlite: service (`node dist/main`) VmRSS once idle, started as `npm start` on a fresh data directory with demo data',
+      measured:
+        `${megabytes(idle.embedded.rssBytes)} (peak ${megabytes(idle.embedded.peakBytes)})` +
+        (idle.server
+          ? `; on PostgreSQL ${megabytes(idle.server.rssBytes)} (peak ${megabytes(idle.server.peakBytes)})`
+          : ''),
+      target: `≤ ${megabytes(EMBEDDED_IDLE_RSS_LIMIT_BYTES)}`,
+      met: idle.embedded.rssBytes <= EMBEDDED_IDLE_RSS_LIMIT_BYTES,
+    },
+    {
+      what: `PGlite: \`npm run generate -- --items ${embedded.items}\` items/s (as it prints them)`,
+      measured: `${thousands(generate.itemsPerSecond)} (${fixed(generate.seconds, 1)} s; the whole command ${seconds(generate.processMs)}); PostgreSQL appendItems this run: ${thousands(serverRate)} rows/s`,
+      target: `≥ ${thousands(EMBEDDED_GENERATE_LIMIT)}`,
+      met: generate.itemsPerSecond >= EMBEDDED_GENERATE_LIMIT,
+    },
+  ];
+}
+
 export function summaryRows(result: BenchResult): SummaryRow[] {
-  return [...pageRows(result), ...findingRows(result)];
+  return [...pageRows(result), ...findingRows(result), ...embeddedRows(result)];
+}
+
+function embeddedSection(result: BenchResult): string {
+  const { embedded } = result;
+  const { generate, sizes, idle } = embedded;
+  const idleText = (service: IdleService) =>
+    `answered ${seconds(service.answeredMs)} after its start, idle ${seconds(service.idleAfterMs)} later: VmRSS ${megabytes(service.rssBytes)}, VmHWM ${megabytes(service.peakBytes)}`;
+  return [
+    `- \`npm run generate -- --items ${embedded.items}\` (ts-node, as the script runs it) into a fresh \`PGLITE_DATA_DIR\`: ${thousands(generate.itemsPerSecond)} items/s as it prints them (${fixed(generate.seconds, 1)} s of writing; the whole command with ts-node, PGlite's start, initdb in a child process, the migrations and the shutdown checkpoint ${seconds(generate.processMs)}; its own RSS ${generate.generateRssMb} MB at the end).`,
+    `- The data directory, measured every 250 ms while generate ran: at most ${megabytes(generate.peak.dirBytes)}, of it pg_wal at most ${megabytes(generate.peak.walBytes)}; after it: ${megabytes(generate.after.dirBytes)}, pg_wal ${megabytes(generate.after.walBytes)} (bytes on disk: allocated blocks, as du). Opened again: ${thousands(sizes.itemRows)} item rows; the service's tables with their indexes and TOAST ${megabytes(sizes.tablesBytes)} (pg_total_relation_size, schema public), pg_database_size ${megabytes(sizes.databaseBytes)} (the other two databases of the folder, template0 and template1, are not in it).`,
+    `- The built service as \`npm start\` runs it (\`node dist/main\`, no NODE_ENV: demo data, a development token), VmRSS from /proc once its CPU use stayed under ${IDLE_TICKS_LIMIT_TEXT} for 3 s: on a fresh PGlite data directory ${idleText(idle.embedded)}${idle.server ? `; on an empty database of the PostgreSQL server ${idleText(idle.server)}` : ' (the service on the server: full run only)'}.`,
+    '',
+    'Settings in force on PGlite (`SHOW`; PGlite runs a single-user backend, which has no checkpointer, autovacuum launcher or WAL writer: `checkpoint_timeout`, `max_wal_size` and `autovacuum` start nothing by themselves, and the service runs CHECKPOINT when pg_wal passes `max_wal_size`):',
+    '',
+    table(
+      ['setting', 'value'],
+      Object.entries(sizes.settings).map(([name, value]) => [`\`${name}\``, value]),
+    ),
+  ].join('\n');
 }
 
 export function summaryTable(rows: SummaryRow[]): string {
@@ -667,6 +728,7 @@ export function renderReport(result: BenchResult): string {
     ],
     ['## Problems seen', problemsSection(rows, result)],
     ['## Method', methodSection(result)],
+    ['## Embedded database (PGlite)', embeddedSection(result)],
     ['## Rounds', ''],
     ['### Latency through HTTP (sequential)', latencyDetail(result)],
     ['### Throughput (autocannon)', throughputDetail(result)],

@@ -2,15 +2,18 @@
  * The benchmark of the execution items service: `npm run bench` (full) or `npm run bench:smoke`.
  * Loads a dataset with the module's COPY writer, starts the built service and a minimal baseline
  * server, measures page latency, throughput, ingestion, finding requests, the export and the
- * page-query buffers in interleaved rounds (`measure.ts`), and writes bench/results/latest.md
- * (smoke: bench/results/smoke.md); then runs the reads-across-runs and follow benches
- * (`reads.ts`, `follow.ts`; settings' `sections`), each with its report. Exits 0 even when a
- * target is missed; non-zero when the bench fails.
+ * page-query buffers in interleaved rounds (`measure.ts`), then the embedded database (PGlite:
+ * generate's speed, the data directory against its tables, the idle service's memory;
+ * `embedded.ts`), and writes bench/results/latest.md (smoke: bench/results/smoke.md); then runs
+ * the reads-across-runs and follow benches (`reads.ts`, `follow.ts`; settings' `sections`), each
+ * with its report. Exits 0 even when a target is missed; non-zero when the bench fails.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { format, resolveConfig } from 'prettier';
+import { scratchDatabase } from './database';
+import { measureEmbedded } from './embedded';
 import { closeHttpAgents } from './http-client';
 import { measure, prepareData } from './measure';
 import { PROJECT_ROOT, installCleanupHandlers, log, runToCompletion, stopAllChildren } from './processes';
@@ -39,13 +42,19 @@ async function main(): Promise<void> {
     startService(data.databaseUrl, credentials),
     startBaseline(data.databaseUrl, credentials),
   ]);
+  let measured: Awaited<ReturnType<typeof measure>>;
   try {
-    const measured = await measure(settings, data, targets, credentials);
-    await writeReport({ settings, finishedAt: new Date(), ...data, ...measured });
+    measured = await measure(settings, data, targets, credentials);
   } finally {
     closeHttpAgents();
     await stopTargets(targets);
   }
+  // With the servers stopped: the embedded database has the machine to itself.
+  const embedded = await measureEmbedded(
+    settings.embedded.items,
+    settings.embedded.serverToo ? (name) => scratchDatabase(data.databaseUrl, name) : null,
+  );
+  await writeReport({ settings, finishedAt: new Date(), ...data, ...measured, embedded });
   for (const [section, args] of Object.entries(settings.sections)) {
     log(`bench/${section}.ts ${args.join(' ')}`);
     const output = await runToCompletion(section, process.execPath, [

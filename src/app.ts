@@ -3,6 +3,7 @@ import { NestFactory, type NestApplicationContext } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { parseQueryString } from './execution-items';
 import { createClientErrorHandler, replyToFrameworkError } from './http/framework-errors';
@@ -88,10 +89,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       });
     await app.init();
     registerIngestBodies(app);
+    const stopCheckpoints = database.startCheckpoints(() => app.get(DataSource).query('CHECKPOINT'));
     return {
       app,
       close: async (signal?: string) => {
         closing = true;
+        await stopCheckpoints();
         // The application class takes the signal and hands it to the shutdown hooks (terminus
         // waits HEALTH_SHUTDOWN_DELAY_MS on SIGTERM); the interface's close() does not list it.
         await (app as unknown as NestApplicationContext).close(signal);

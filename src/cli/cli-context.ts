@@ -59,10 +59,12 @@ export async function withDatabase<T>(
       database.connectRetries ?? 0,
       (message) => process.stderr.write(`${message}\n`),
     );
+    const stopCheckpoints = database.startCheckpoints(() => dataSource.query('CHECKPOINT'));
     try {
       if (migrate) await runMigrationsOnce(dataSource, database.kind);
       return await work(dataSource, database);
     } finally {
+      await stopCheckpoints();
       if (dataSource.isInitialized) await dataSource.destroy();
     }
   } finally {

@@ -20,7 +20,7 @@ export async function buildOpenApiDocument(): Promise<OpenAPIObject> {
   const app: INestApplication = await NestFactory.create(
     AppModule.forRoot(
       config,
-      { ...database, close: async () => undefined },
+      { ...database, startCheckpoints: () => async () => undefined, close: async () => undefined },
       { pinoHttp: { level: 'silent' } },
     ),
     new FastifyAdapter(),

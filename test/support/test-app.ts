@@ -42,7 +42,13 @@ export async function openTestDatabase(): Promise<OpenDatabase> {
     return { ...database, close: () => database.close().finally(() => removeDataDir(dataDir)) };
   }
   const server = await createServerDatabase(adminUrl);
-  return { kind: 'server', url: server.url, poolSize: 5, close: server.drop };
+  return {
+    kind: 'server',
+    url: server.url,
+    poolSize: 5,
+    startCheckpoints: () => async () => undefined,
+    close: server.drop,
+  };
 }
 
 /** The real standalone app (Fastify, JWT with the test secret) on a test database. */
