@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { lockDataDir } from './data-dir-lock';
-import type { DatabaseConnection } from './typeorm-options';
+import type { DatabaseConnection, ReplicaSettings } from './typeorm-options';
 
 /** `PGLITE_DATA_DIR` value that keeps the embedded database in memory. */
 export const IN_MEMORY = 'memory://';
@@ -19,6 +19,8 @@ export interface ServerSettings {
   poolWaitMs?: number;
   /** Further attempts to connect at start, 3 s apart, before giving up. */
   connectRetries?: number;
+  /** Read replicas of the server, for the reads that may lag (`DATABASE_REPLICA_URLS`). */
+  replicas?: ReplicaSettings;
 }
 
 export interface OpenDatabase extends DatabaseConnection {
