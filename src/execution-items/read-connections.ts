@@ -51,6 +51,8 @@ const LAG_SQL = `SELECT CASE
 interface Replica extends ReplicaStatus {
   /** The replica's place in the driver's `slaves` (and in `replication.slaves`). */
   index: number;
+  /** Whether a check has answered yet: until then it is not read from, and its first state is logged. */
+  checked: boolean;
 }
 
 /**
@@ -85,6 +87,7 @@ export class ReadConnections implements OnApplicationBootstrap, OnApplicationShu
       server: describeServer(credentials),
       state: 'down',
       lagMs: null,
+      checked: false,
     }));
     if (this.replicas.length === 0) return;
     await this.checkAll();
@@ -181,10 +184,11 @@ export class ReadConnections implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private update(replica: Replica, state: ReplicaState, lagMs: number | null, error?: unknown): void {
-    const was = replica.state;
+    const changed = !replica.checked || state !== replica.state;
     replica.state = state;
     replica.lagMs = lagMs;
-    if (state === was) return;
+    replica.checked = true;
+    if (!changed) return;
     const name = `Read replica ${replica.server}`;
     if (state === 'up') {
       this.logger.log(`${name} is up (replay lag ${lagMs} ms); reading from it`);
