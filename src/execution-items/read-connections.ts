@@ -2,8 +2,8 @@ import {
   Inject,
   Injectable,
   Logger,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -68,7 +68,7 @@ interface Replica extends ReplicaStatus {
  * (and once before the application starts serving), never on a request's path.
  */
 @Injectable()
-export class ReadConnections implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReadConnections implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ReadReplicas');
   private replicas: Replica[] = [];
   private turn = 0;
@@ -94,7 +94,8 @@ export class ReadConnections implements OnApplicationBootstrap, OnApplicationShu
     this.schedule();
   }
 
-  onApplicationShutdown(): void {
+  /** The checks stop before the host closes its pools (a read that fails still marks its replica down). */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
