@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
@@ -26,8 +26,20 @@ export interface ReplicaStatus {
   lagMs: number | null;
 }
 
-/** The pool a read runs its statements on: a replica's, or the primary's. */
-export type ReadPool = Pool;
+/** What a read runs its statements on: a replica's pool, or the primary's. */
+export interface ReadPool {
+  /**
+   * One statement on a pooled connection, given back after it as TypeORM's query runner does:
+   * kept when the server refused the statement (pg's own `Pool.query` would close it, and the
+   * embedded database's socket server does not take that well), dropped when it failed.
+   */
+  query<R extends QueryResultRow = QueryResultRow>(
+    statement: string | QueryConfig,
+    values?: unknown[],
+  ): Promise<QueryResult<R>>;
+  /** A connection of the read's own, for a transaction; the caller releases it. */
+  connect(): Promise<PoolClient>;
+}
 
 /** Reads on one server: see `ReadConnections.session`. */
 export interface ReadSession {
@@ -152,11 +164,12 @@ export class ReadConnections implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private slavePool(replica: Replica): ReadPool | undefined {
-    return (this.dataSource.driver as PostgresDriver).slaves[replica.index] as ReadPool | undefined;
+    const pool = (this.dataSource.driver as PostgresDriver).slaves[replica.index] as Pool | undefined;
+    return pool && readPool(pool);
   }
 
   private primaryPool(): ReadPool {
-    return (this.dataSource.driver as PostgresDriver).master as ReadPool;
+    return readPool((this.dataSource.driver as PostgresDriver).master as Pool);
   }
 
   private schedule(): void {
@@ -203,6 +216,21 @@ export class ReadConnections implements OnApplicationBootstrap, BeforeApplicatio
       );
     }
   }
+}
+
+function readPool(pool: Pool): ReadPool {
+  return {
+    query: async <R extends QueryResultRow>(statement: string | QueryConfig, values?: unknown[]) => {
+      const client = await pool.connect();
+      try {
+        return await client.query<R>(statement, values);
+      } finally {
+        // The pool drops a client whose connection has failed by itself.
+        client.release();
+      }
+    },
+    connect: () => pool.connect(),
+  };
 }
 
 /**
