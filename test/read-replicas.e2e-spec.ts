@@ -30,7 +30,7 @@ const UP = { status: 'up' };
     let proxy: TcpProxy;
     let replicaServer: string;
     let instance: RunningApp;
-    let http: RunningApp['app'] extends { getHttpServer(): infer S } ? S : never;
+    let http: ReturnType<RunningApp['app']['getHttpServer']>;
     /** The run in progress, with 3 items in the copy and 5 on the primary. */
     let runId: string;
     let completedRunId: string;
@@ -69,15 +69,15 @@ const UP = { status: 'up' };
       // then closed (a database with sessions cannot be copied).
       const seeding = await start({ DATABASE_URL: primary.url });
       const runs = seeding.app.get(ExecutionRunsService);
-      const request = {
+      const profile = {
         connectedSystemName: 'HR',
         runProfileName: 'Delta Sync',
         runType: 'DeltaSynchronisation',
       } as const;
-      completedRunId = (await runs.startRun(request)).id;
+      completedRunId = (await runs.startRun(profile)).id;
       await runs.appendItems(completedRunId, items(['E1', 'E2', 'E3'], ['E1']));
       await runs.completeRun(completedRunId);
-      runId = (await runs.startRun(request)).id;
+      runId = (await runs.startRun(profile)).id;
       await runs.appendItems(runId, items(['E1', 'E2', 'E3'], ['E2']));
       await seeding.close();
 

@@ -26,8 +26,10 @@ export {
 } from './execution-runs.service';
 export {
   ReadConnections,
+  type ReadClient,
   type ReadPool,
   type ReadSession,
+  type ReadStatement,
   type ReplicaState,
   type ReplicaStatus,
 } from './read-connections';

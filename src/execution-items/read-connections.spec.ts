@@ -47,8 +47,8 @@ describe('describeServer', () => {
     expect(describeServer({ url: 'postgresql://reader@replica.internal/items' })).toBe(
       'replica.internal:5432/items',
     );
-    expect(
-      describeServer({ host: 'replica.internal', username: 'reader', password: 'secret', database: 'items' }),
-    ).toBe('replica.internal:5432/items');
+    expect(describeServer({ host: 'replica.internal', port: 6432, database: 'items' })).toBe(
+      'replica.internal:6432/items',
+    );
   });
 });

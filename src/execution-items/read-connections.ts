@@ -6,9 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
@@ -26,19 +25,25 @@ export interface ReplicaStatus {
   lagMs: number | null;
 }
 
-/** What a read runs its statements on: a replica's pool, or the primary's. */
+/** A statement: its text, or (to name it, a prepared statement) its text, values and name. */
+export type ReadStatement = string | { text: string; values?: unknown[]; name?: string };
+
+/** What a read runs its statements on: a replica's pool, or the primary's (`pg` underneath). */
 export interface ReadPool {
   /**
    * One statement on a pooled connection, given back after it as TypeORM's query runner does:
    * kept when the server refused the statement (pg's own `Pool.query` would close it, and the
    * embedded database's socket server does not take that well), dropped when it failed.
    */
-  query<R extends QueryResultRow = QueryResultRow>(
-    statement: string | QueryConfig,
-    values?: unknown[],
-  ): Promise<QueryResult<R>>;
+  query<R>(statement: ReadStatement, values?: unknown[]): Promise<{ rows: R[] }>;
   /** A connection of the read's own, for a transaction; the caller releases it. */
-  connect(): Promise<PoolClient>;
+  connect(): Promise<ReadClient>;
+}
+
+/** A pooled connection (`pg`'s `PoolClient`): `release(error)` closes it instead. */
+export interface ReadClient {
+  query<R>(statement: ReadStatement, values?: unknown[]): Promise<{ rows: R[] }>;
+  release(error?: Error): void;
 }
 
 /** Reads on one server: see `ReadConnections.session`. */
@@ -220,10 +225,11 @@ export class ReadConnections implements OnApplicationBootstrap, BeforeApplicatio
 
 function readPool(pool: Pool): ReadPool {
   return {
-    query: async <R extends QueryResultRow>(statement: string | QueryConfig, values?: unknown[]) => {
+    query: async <R>(statement: ReadStatement, values?: unknown[]) => {
       const client = await pool.connect();
       try {
-        return await client.query<R>(statement, values);
+        const { rows } = await client.query(statement, values);
+        return { rows: rows as R[] };
       } finally {
         // The pool drops a client whose connection has failed by itself.
         client.release();
@@ -246,8 +252,13 @@ export function replicaFailure(error: unknown): 'unavailable' | 'conflict' | nul
   return isDatabaseUnavailable(error) ? 'unavailable' : null;
 }
 
-/** `host:port/database` of a replica's credentials, never its user or password. */
-export function describeServer(credentials: PostgresConnectionCredentialsOptions): string {
+/** `host:port/database` of a replica's credentials (TypeORM's), never its user or password. */
+export function describeServer(credentials: {
+  url?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+}): string {
   if (credentials.url) {
     try {
       const url = new URL(credentials.url);
