@@ -24,10 +24,11 @@ const SCRIPTS = resolve(__dirname, 'topology');
 const run = promisify(execFile);
 
 if (!STANDBY_URL) {
-  console.log(
-    'test/topology.e2e-spec.ts skipped: TOPOLOGY_STANDBY_URL is not set. Run `npm run build`, then ' +
+  // Straight to stderr: jest does not show the console output of a file whose tests all skip.
+  process.stderr.write(
+    '\ntest/topology.e2e-spec.ts skipped: TOPOLOGY_STANDBY_URL is not set. Run `npm run build`, then ' +
       '`TOPOLOGY_STANDBY_URL=$(test/topology/start-standby) NODE_OPTIONS=--experimental-vm-modules npx jest test/topology.e2e-spec.ts` ' +
-      '(.ci/run does), and test/topology/stop-standby after.',
+      '(.ci/run does), and test/topology/stop-standby after.\n',
   );
 }
 
