@@ -33,14 +33,14 @@ export interface ReadPool {
   /**
    * One statement on a pooled connection, given back after it as TypeORM's query runner does:
    * kept when the server refused the statement (pg's own `Pool.query` would close it, and the
-   * embedded database's socket server does not take that well), dropped when it failed.
+   * embedded database's socket server does not take that well), closed when the connection failed.
    */
   query<R>(statement: ReadStatement, values?: unknown[]): Promise<{ rows: R[] }>;
   /** A connection of the read's own, for a transaction; the caller releases it. */
   connect(): Promise<ReadClient>;
 }
 
-/** A pooled connection (`pg`'s `PoolClient`): `release(error)` closes it instead. */
+/** A pooled connection held for a transaction: `release()` gives it back, `release(error)` closes it. */
 export interface ReadClient {
   query<R>(statement: ReadStatement, values?: unknown[]): Promise<{ rows: R[] }>;
   release(error?: Error): void;
@@ -223,19 +223,39 @@ export class ReadConnections implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
+/**
+ * `pool` as reads use it. A connection that fails while checked out emits `error` besides failing
+ * its statement, and pg's pool listens only while the connection is idle: without a listener of
+ * our own the event would end the process. So one is there for as long as the read holds it, as
+ * TypeORM's query runner does, and a connection that failed is closed rather than given back.
+ */
 function readPool(pool: Pool): ReadPool {
-  return {
-    query: async <R>(statement: ReadStatement, values?: unknown[]) => {
-      const client = await pool.connect();
-      try {
+  const connect = async (): Promise<ReadClient> => {
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    const onError = (error: Error) => (failed = error);
+    client.on('error', onError);
+    return {
+      query: async <R>(statement: ReadStatement, values?: unknown[]) => {
         const { rows } = await client.query(statement, values);
         return { rows: rows as R[] };
+      },
+      release: (error?: Error) => {
+        client.removeListener('error', onError);
+        client.release(error ?? failed);
+      },
+    };
+  };
+  return {
+    query: async <R>(statement: ReadStatement, values?: unknown[]) => {
+      const client = await connect();
+      try {
+        return await client.query<R>(statement, values);
       } finally {
-        // The pool drops a client whose connection has failed by itself.
         client.release();
       }
     },
-    connect: () => pool.connect(),
+    connect,
   };
 }
 
