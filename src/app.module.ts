@@ -43,6 +43,8 @@ export class AppModule {
           listenForChanges: database.kind === 'server',
           maxConcurrentExportsPerPrincipal: config.exports.maxConcurrentPerPrincipal,
           exportWriteIdleTimeoutMs: config.exports.writeIdleTimeoutMs,
+          // The replicas themselves are the TypeORM root's (`DATABASE_REPLICA_URLS`).
+          ...(database.replicas ? { replicaMaxLagMs: database.replicas.maxLagMs } : {}),
         }),
         RetentionModule.forRoot(config.retention, { oneInstanceAtATime: database.kind === 'server' }),
       ],

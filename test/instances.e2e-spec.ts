@@ -3,22 +3,19 @@ import { Client } from 'pg';
 import { createApp, type RunningApp } from '../src/app';
 import { loadAppConfig } from '../src/config/app-config';
 import { ADVISORY_LOCKS } from '../src/database/advisory-lock';
-import { MIGRATIONS } from '../src/database/migrations';
-import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
 import { ExecutionRunsService } from '../src/execution-items';
 import { RetentionScheduler } from '../src/retention/retention.scheduler';
 import { randomUUID } from 'node:crypto';
 import { createServerDatabase, onServer } from './support/test-app';
 import { bearer, TEST_SECRET, token } from './support/tokens';
 
-/** The Redis `.ci/run` makes sure is running on this kind of machine. */
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-
 /**
  * Several instances of the service on one database, as behind a load balancer. Advisory locks
  * only mean something between processes on a server; the embedded database has one process, so
  * this file runs on PostgreSQL only. The instances share this process, and so passport's one
  * registry of strategies (the last instance's win); what each test checks does not depend on it.
+ * What needs instances in processes of their own (start-up together, the shared rate limit, key
+ * revocation, a rolling restart) is test/topology.e2e-spec.ts's, on a standby too.
  */
 (onServer ? describe : describe.skip)('several instances on one database (PostgreSQL server)', () => {
   let database: { url: string; drop(): Promise<void> };
@@ -61,21 +58,6 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
       await client.end();
     }
   }
-
-  it('three instances starting together on an empty database run each migration once, and all are ready', async () => {
-    const started = await Promise.all([startInstance(), startInstance(), startInstance()]);
-    for (const instance of started) {
-      await request(instance.app.getHttpServer()).get('/health/ready').expect(200);
-    }
-    const applied = await withClient(async (client) =>
-      (await client.query<{ name: string }>('SELECT name FROM migrations ORDER BY id')).rows.map(
-        (row) => row.name,
-      ),
-    );
-    // One row per migration: none ran twice, none was left out.
-    expect(applied).toHaveLength(MIGRATIONS.length);
-    expect(new Set(applied).size).toBe(MIGRATIONS.length);
-  });
 
   it('an instance starting while another holds the migrations lock waits for it, then starts', async () => {
     await startInstance();
@@ -128,28 +110,8 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
     });
   });
 
-  describe('with REDIS_URL, the rate limit', () => {
+  describe('the rate limit (one budget across instances with REDIS_URL: test/topology.e2e-spec.ts)', () => {
     const limited = { RATE_LIMIT_PER_PRINCIPAL: '5', RATE_LIMIT_WINDOW_SECONDS: '60' };
-
-    it('is one budget across instances: the sixth request of five allowed is a 429 whichever instance it reaches', async () => {
-      const [first, second] = await Promise.all([
-        startInstance({ ...limited, REDIS_URL }),
-        startInstance({ ...limited, REDIS_URL }),
-      ]);
-      // A principal of this test's own, so that counts left in Redis by other runs do not matter.
-      const credentials = bearer(token({ sub: `rate-limit-${randomUUID()}`, role: 'Administrator' }));
-      const responses: request.Response[] = [];
-      for (const instance of [first, second, first, second, first, second]) {
-        responses.push(
-          await request(instance.app.getHttpServer()).get('/api/v1/activities').set(credentials),
-        );
-      }
-      expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 429]);
-      // The wait until the window ends, as without Redis.
-      const retryAfter = Number(responses[5].headers['retry-after']);
-      expect(retryAfter).toBeGreaterThanOrEqual(1);
-      expect(retryAfter).toBeLessThanOrEqual(60);
-    });
 
     it('counts in each instance alone without REDIS_URL', async () => {
       const [first, second] = await Promise.all([startInstance(limited), startInstance(limited)]);
@@ -172,26 +134,5 @@ const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
         await request(instance.app.getHttpServer()).get('/api/v1/activities').set(credentials).expect(200);
       }
     });
-  });
-
-  it('a key revoked elsewhere is refused by every instance within API_KEY_CACHE_SECONDS', async () => {
-    const cached = { API_KEY_CACHE_SECONDS: '1' };
-    const [first, second] = await Promise.all([startInstance(cached), startInstance(cached)]);
-    const { key, apiKey } = await first.app
-      .get(ApiKeysService)
-      .createKey({ name: 'nightly-export', roles: ['Administrator'] });
-    const read = (instance: RunningApp) =>
-      request(instance.app.getHttpServer()).get('/api/v1/activities').set('X-API-Key', key);
-    // Both instances have looked the key up, and remember it.
-    await read(first).expect(200);
-    await read(second).expect(200);
-    // Revoked as another instance or the command line revokes it: in the database.
-    await withClient((client) =>
-      client.query('UPDATE api_keys SET revoked = now() WHERE id = $1', [apiKey.id]),
-    );
-    // The bound: the cache's lifetime, after which every instance looks the key up again.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await read(first).expect(401);
-    await read(second).expect(401);
   });
 });

@@ -106,7 +106,47 @@ describe('loadAppConfig', () => {
         statementTimeoutMs: 10_000,
         poolWaitMs: 5_000,
         connectRetries: 10,
+        replicas: { urls: [], maxLagMs: 5_000 },
       });
+    });
+
+    it('reads the replicas of the server and the lag beyond which one is skipped', () => {
+      expect(
+        loadAppConfig({
+          DATABASE_URL: 'postgres://app@primary/items',
+          DATABASE_REPLICA_URLS: ' postgres://app@replica-1/items, ,postgresql://app@replica-2:5433/items,',
+          DATABASE_REPLICA_MAX_LAG_MS: '250',
+        }).database,
+      ).toMatchObject({
+        replicas: {
+          urls: ['postgres://app@replica-1/items', 'postgresql://app@replica-2:5433/items'],
+          maxLagMs: 250,
+        },
+      });
+    });
+
+    it('refuses a replica that is not a postgres:// URL, without showing its password', () => {
+      const error = configErrorFor({
+        DATABASE_URL: 'postgres://app@primary/items',
+        DATABASE_REPLICA_URLS: 'postgres://app@replica-1/items,mysql://app:secret@replica-2/items',
+      });
+      expect(error.message).toBe(
+        'DATABASE_REPLICA_URLS must be postgres:// URLs separated by commas, e.g. postgres://user@10.0.0.2:5432/dbname; "mysql://…@replica-2/items" is not one.',
+      );
+    });
+
+    it('refuses replicas without DATABASE_URL: the embedded database has none', () => {
+      expect(configErrorFor({ DATABASE_REPLICA_URLS: 'postgres://app@replica-1/items' }).message).toBe(
+        'DATABASE_REPLICA_URLS needs DATABASE_URL: replicas are of a PostgreSQL server, and the embedded database has none.',
+      );
+    });
+
+    it.each(['-1', '5s', '3600001'])('rejects DATABASE_REPLICA_MAX_LAG_MS=%p, naming it', (value) => {
+      const error = configErrorFor({
+        DATABASE_URL: 'postgres://db/items',
+        DATABASE_REPLICA_MAX_LAG_MS: value,
+      });
+      expect(error.message).toContain('DATABASE_REPLICA_MAX_LAG_MS');
     });
 
     it('reads the statement timeout (0 turns it off), the pool wait and the start-up retries', () => {

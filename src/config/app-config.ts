@@ -69,16 +69,30 @@ export function loadAppConfig(env: Env): AppConfig {
 /** The database part alone, for command-line tools that need no HTTP or authentication settings. */
 export function loadDatabaseSettings(env: Env): DatabaseSettings {
   const databaseUrl = text(env, 'DATABASE_URL');
-  return databaseUrl
-    ? {
-        kind: 'server',
-        url: postgresUrl(databaseUrl),
-        poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-        statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
-        poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),
-        connectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1000),
-      }
-    : { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
+  const replicaUrls = (text(env, 'DATABASE_REPLICA_URLS') ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (!databaseUrl) {
+    if (replicaUrls.length > 0) {
+      throw new ConfigError(
+        'DATABASE_REPLICA_URLS needs DATABASE_URL: replicas are of a PostgreSQL server, and the embedded database has none.',
+      );
+    }
+    return { kind: 'embedded', dataDir: pgliteDataDir(text(env, 'PGLITE_DATA_DIR') ?? './data') };
+  }
+  return {
+    kind: 'server',
+    url: postgresUrl(databaseUrl, 'DATABASE_URL'),
+    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+    poolWaitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 1, 600_000),
+    connectRetries: integer(env, 'DATABASE_CONNECT_RETRIES', 10, 0, 1000),
+    replicas: {
+      urls: [...new Set(replicaUrls.map((url) => postgresUrl(url, 'DATABASE_REPLICA_URLS')))],
+      maxLagMs: integer(env, 'DATABASE_REPLICA_MAX_LAG_MS', 5_000, 0, 3_600_000),
+    },
+  };
 }
 
 /** `AUTH_READER_ROLES` is a comma-separated list, since role names may hold spaces. */
@@ -129,10 +143,12 @@ function authConfig(env: Env, production: boolean): AuthConfig {
   };
 }
 
-function postgresUrl(value: string): string {
+function postgresUrl(value: string, name: string): string {
   if (!/^postgres(ql)?:\/\//.test(value)) {
     throw new ConfigError(
-      'DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/dbname.',
+      name === 'DATABASE_URL'
+        ? 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/dbname.'
+        : `${name} must be postgres:// URLs separated by commas, e.g. postgres://user@10.0.0.2:5432/dbname; "${value.replace(/\/\/[^@/]*@/, '//…@')}" is not one.`,
     );
   }
   return value;

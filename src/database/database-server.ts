@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { lockDataDir } from './data-dir-lock';
-import type { DatabaseConnection } from './typeorm-options';
+import type { DatabaseConnection, ReplicaSettings } from './typeorm-options';
 import { checkpointWhenWalExceeds } from './wal-checkpoints';
 
 /** `PGLITE_DATA_DIR` value that keeps the embedded database in memory. */
@@ -23,6 +23,8 @@ export interface ServerSettings {
   poolWaitMs?: number;
   /** Further attempts to connect at start, 3 s apart, before giving up. */
   connectRetries?: number;
+  /** Read replicas of the server, for the reads that may lag (`DATABASE_REPLICA_URLS`). */
+  replicas?: ReplicaSettings;
 }
 
 export interface OpenDatabase extends DatabaseConnection {

@@ -1,6 +1,9 @@
 import { Logger, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { Pool, type PoolConfig } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { API_KEYS_ENTITIES } from '../auth/api-keys/api-key.entity';
 import { EXECUTION_ITEMS_ENTITIES } from '../execution-items';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './advisory-lock';
@@ -21,13 +24,23 @@ export interface DatabaseConnection {
   poolWaitMs?: number;
   /** Further attempts to connect at start, 3 s apart; default none. */
   connectRetries?: number;
+  /** Read replicas of the server, for the service's reads that may lag; default none. */
+  replicas?: ReplicaSettings;
+}
+
+/** Streaming replicas of the primary (`DATABASE_REPLICA_URLS`, `DATABASE_REPLICA_MAX_LAG_MS`). */
+export interface ReplicaSettings {
+  /** `postgres://` URLs, one per replica. */
+  urls: string[];
+  /** A replica whose replay lags further behind than this is not read from. */
+  maxLagMs: number;
 }
 
 /**
  * The one place the TypeORM options are built: the app, the e2e harness and the TypeORM CLI
  * (`ormconfig.ts`) all use it, so they see the same entities and migrations.
  */
-export function buildTypeOrmOptions(connection: DatabaseConnection): DataSourceOptions {
+export function buildTypeOrmOptions(connection: DatabaseConnection): PostgresDataSourceOptions {
   const { statementTimeoutMs = 0, poolWaitMs = 5_000 } = connection;
   return {
     type: 'postgres',
@@ -60,10 +73,28 @@ export function typeOrmRoot(database: DatabaseConnection & { kind: DatabaseKind 
   });
 }
 
-/** The app's TypeORM options; a server that is not up yet is retried. */
+/**
+ * The app's TypeORM options; a server that is not up yet is retried. With replicas, TypeORM's
+ * `replication`: the primary is the master, the replicas its slaves, each pool with the same
+ * settings (`extra`: size, statement timeout, wait). `defaultMode: 'master'` keeps every read
+ * that does not ask for a replica on the primary (repositories, query builders); the module's
+ * reads that may lag choose a replica themselves (`ReadConnections`). The command-line tools use
+ * `buildTypeOrmOptions`, the primary alone: they read what they have just written.
+ */
 export function buildTypeOrmModuleOptions(connection: DatabaseConnection): TypeOrmModuleOptions {
+  const options = buildTypeOrmOptions(connection);
+  const replicaUrls = connection.replicas?.urls ?? [];
   return {
-    ...buildTypeOrmOptions(connection),
+    ...options,
+    ...(replicaUrls.length > 0
+      ? {
+          replication: {
+            master: { url: connection.url },
+            slaves: replicaUrls.map((url) => ({ url })),
+            defaultMode: 'master' as const,
+          },
+        }
+      : {}),
     // Nest's TypeOrmModule counts every attempt, the first one included.
     retryAttempts: (connection.connectRetries ?? 0) + 1,
     retryDelay: CONNECT_RETRY_DELAY_MS,
@@ -82,7 +113,7 @@ export async function migratedDataSource(
   options: DataSourceOptions,
   kind: DatabaseKind,
 ): Promise<DataSource> {
-  const dataSource = await new DataSource(options).initialize();
+  const dataSource = await initializeDataSource(options);
   try {
     await runMigrationsOnce(dataSource, kind);
     return dataSource;
@@ -104,4 +135,44 @@ export async function runMigrationsOnce(dataSource: DataSource, kind: DatabaseKi
     onWait: () =>
       new Logger('Database').log('Another instance is migrating the database; waiting for it to finish'),
   });
+}
+
+/** TypeORM's driver method that opens a pool and checks it with one connection (protected in its types). */
+type PoolFactory = (
+  options: PostgresDataSourceOptions,
+  credentials: PostgresConnectionCredentialsOptions,
+) => Promise<Pool>;
+
+/**
+ * Initialises the data source. TypeORM connects once to each replica as it starts and fails the
+ * whole start when one does not answer; but reads fall back to the primary while a replica is
+ * down (`ReadConnections`), so a replica must not keep an instance from starting either. Its pool
+ * is then made without that first connection (from the same settings: the URL and `extra`, all
+ * that `buildTypeOrmModuleOptions` gives); the module's first check reports it down, and a later
+ * one finds it when it answers. Should the start fail anyway (the primary), the replica pools
+ * made for it are closed.
+ */
+async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = new DataSource(options);
+  const replication = (options as PostgresDataSourceOptions).replication;
+  if (!replication) return dataSource.initialize();
+  const driver = dataSource.driver as unknown as { createPool: PoolFactory };
+  const createPool: PoolFactory = driver.createPool.bind(driver);
+  const replicaPools: Pool[] = [];
+  driver.createPool = async (poolOptions, credentials) => {
+    if (credentials === replication.master) return createPool(poolOptions, credentials);
+    const pool = await createPool(poolOptions, credentials).catch(() => {
+      const lazy = new Pool({ connectionString: credentials.url, ...(poolOptions.extra as PoolConfig) });
+      lazy.on('error', () => undefined);
+      return lazy;
+    });
+    replicaPools.push(pool);
+    return pool;
+  };
+  try {
+    return await dataSource.initialize();
+  } catch (error) {
+    await Promise.all(replicaPools.map((pool) => pool.end().catch(() => undefined)));
+    throw error;
+  }
 }

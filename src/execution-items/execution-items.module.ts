@@ -24,13 +24,15 @@ import { ExportLimitsInterceptor } from './http/export-limits.interceptor';
 import { RequiredRoleGuard } from './http/required-role.guard';
 import { RunDiffController } from './http/run-diff.controller';
 import { RunsController } from './http/runs.controller';
+import { ReadConnections } from './read-connections';
 import { RunHistoryQueries } from './run-history.query';
 import { RunNotices } from './run-notices';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
  * host's TypeORM connection and never opens one. Reads go through `ExecutionItemsService`,
- * writes through `ExecutionRunsService`. With `http` on (the default) it also mounts
+ * writes through `ExecutionRunsService`; the reads that may lag run on the host's read replicas
+ * when it has any (`ReadConnections`, which also reports them for a readiness probe). With `http` on (the default) it also mounts
  * `ActivitiesController`, whose requests the host's passport strategies authenticate (see
  * `authStrategies`); it refuses to start when one of them is not registered.
  */
@@ -49,8 +51,9 @@ import { RunNotices } from './run-notices';
     ExecutionRunsQueries,
     ExecutionRunsService,
     RunNotices,
+    ReadConnections,
   ],
-  exports: [ExecutionItemsService, ExecutionRunsService],
+  exports: [ExecutionItemsService, ExecutionRunsService, ReadConnections],
 })
 export class ExecutionItemsModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {

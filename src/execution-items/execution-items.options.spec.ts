@@ -37,3 +37,21 @@ describe('resolveOptions: export limits', () => {
     expect(resolveOptions({ exportWriteIdleTimeoutMs: 0 }).exportWriteIdleTimeoutMs).toBe(0);
   });
 });
+
+describe('resolveOptions: read replicas', () => {
+  it('skips a replica lagging more than 5 s, checked every second, by default', () => {
+    expect(resolveOptions({})).toMatchObject({ replicaMaxLagMs: 5_000, replicaCheckIntervalMs: 1_000 });
+  });
+
+  it('accepts a bound of 0: only a replica that has replayed everything it received is read from', () => {
+    expect(resolveOptions({ replicaMaxLagMs: 0 }).replicaMaxLagMs).toBe(0);
+  });
+
+  it.each([
+    [{ replicaMaxLagMs: -1 }, 'replicaMaxLagMs must be 0 or more milliseconds, got -1'],
+    [{ replicaCheckIntervalMs: 0 }, 'replicaCheckIntervalMs must be a positive integer, got 0'],
+    [{ replicaCheckIntervalMs: 2.5 }, 'replicaCheckIntervalMs must be a positive integer, got 2.5'],
+  ])('refuses %j', (options, message) => {
+    expect(() => resolveOptions(options)).toThrow(`ExecutionItemsModule: ${message}`);
+  });
+});

@@ -80,6 +80,21 @@ export interface ExecutionItemsModuleOptions {
    * Time the service spends reading the database does not count. Default 30000; 0: never.
    */
   exportWriteIdleTimeoutMs?: number;
+  /**
+   * Read replicas come from the host's TypeORM data source: the slaves of its `replication`
+   * option (give it `defaultMode: 'master'`, so that the host's own reads stay on the primary).
+   * The reads that may lag go to a replica that is up: item pages, activity lists and activities,
+   * stats, item detail, object history, diff and export. Writes, following a run and the reads
+   * of `ExecutionRunsService` stay on the primary. A replica whose replay lags further behind than
+   * this many milliseconds is not read from (measured on the replica in the background, every
+   * `replicaCheckIntervalMs`). Default 5000.
+   */
+  replicaMaxLagMs?: number;
+  /**
+   * How often each replica's state and replay lag are checked, in milliseconds. A replica that
+   * fails a read is not read from again until a check succeeds. Default 1000.
+   */
+  replicaCheckIntervalMs?: number;
 }
 
 /**
@@ -128,6 +143,8 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
     listenForChanges: options.listenForChanges ?? true,
     maxConcurrentExportsPerPrincipal: options.maxConcurrentExportsPerPrincipal ?? 2,
     exportWriteIdleTimeoutMs: options.exportWriteIdleTimeoutMs ?? 30_000,
+    replicaMaxLagMs: options.replicaMaxLagMs ?? 5_000,
+    replicaCheckIntervalMs: options.replicaCheckIntervalMs ?? 1_000,
   };
   const { defaultPageSize, maxPageSize } = resolved;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
@@ -162,6 +179,16 @@ export function resolveOptions(options: ExecutionItemsModuleOptions): ResolvedEx
   if (!Number.isSafeInteger(idleMs) || idleMs < 0) {
     throw new Error(
       `ExecutionItemsModule: exportWriteIdleTimeoutMs must be 0 or more milliseconds, got ${idleMs}`,
+    );
+  }
+  if (!Number.isSafeInteger(resolved.replicaMaxLagMs) || resolved.replicaMaxLagMs < 0) {
+    throw new Error(
+      `ExecutionItemsModule: replicaMaxLagMs must be 0 or more milliseconds, got ${resolved.replicaMaxLagMs}`,
+    );
+  }
+  if (!Number.isSafeInteger(resolved.replicaCheckIntervalMs) || resolved.replicaCheckIntervalMs < 1) {
+    throw new Error(
+      `ExecutionItemsModule: replicaCheckIntervalMs must be a positive integer, got ${resolved.replicaCheckIntervalMs}`,
     );
   }
   const { authStrategies } = resolved;

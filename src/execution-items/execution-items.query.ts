@@ -1,9 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { Activity } from './entities/activity.entity';
+import type { CountsByKey } from './entities/activity.entity';
 import type { ExecutionItemDetailRow, ExecutionItemRow } from './entities/execution-item.entity';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
 import { isUnfiltered, type ItemFilters, type ItemQuery } from './item-query';
@@ -17,8 +13,9 @@ import {
 } from './item-sql';
 import type { FollowBatch } from './follow-items';
 import type { PagePosition } from './paging';
+import type { ReadPool } from './read-connections';
 import type { ActivityFields } from './responses/activity.response';
-import { countedMatches, counterGuards } from './run-counters';
+import { countedMatches, counterGuards, type RunCounters } from './run-counters';
 import { EXACT_UTC, type ActivityFilters } from './run-filters';
 import type { ActivityStatus, ActivityTargetType, RunType } from './vocabulary';
 
@@ -88,6 +85,9 @@ export interface ActivityRow {
   item_count: number;
   error_item_count: number;
 }
+
+/** An activity with its run's counters. */
+export type ActivityWithCounters = ActivityFields & RunCounters;
 
 /** An activity as responses take it, with its cursor key. */
 export type ActivityWithKey = ActivityFields & { createdKey: string };
@@ -176,22 +176,24 @@ export function activityPageStatement(
 }
 
 /**
- * The module's reads. The hot statements are written by hand where TypeORM's query builder
- * costs time (a page by sequence range, a filtered page with its count);
- * activities come through TypeORM's repository API.
+ * The module's reads, written by hand: the hot statements cost less so than through TypeORM's
+ * query builder (a page by sequence range, a filtered page with its count). Each runs on the pool
+ * it is given: a replica's or the primary's, as `ReadConnections` decides for the caller.
  */
 @Injectable()
 export class ExecutionItemsQueries {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
-  ) {}
+  constructor(@Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions) {}
 
   /** A page of a run in processing order (`PAGE_BY_SEQUENCE_SQL`); `null` when there is no such activity. */
-  async pageBySequence(activityId: string, offset: string, limit: number): Promise<ItemPage | null> {
+  async pageBySequence(
+    pool: ReadPool,
+    activityId: string,
+    offset: string,
+    limit: number,
+  ): Promise<ItemPage | null> {
     // A named (prepared) statement: planning it costs ten times executing it, and after a few
     // runs on a connection PostgreSQL keeps its generic plan, which is the same index range.
-    const { rows } = await this.pool().query<PageBySequenceRow>({
+    const { rows } = await pool.query<PageBySequenceRow>({
       name: this.options.preparedStatements ? 'execution_items_page_by_sequence' : undefined,
       text: PAGE_BY_SEQUENCE_SQL,
       values: [activityId, offset, limit],
@@ -215,6 +217,7 @@ export class ExecutionItemsQueries {
    * cursor pages cost the same at any depth. `null` when the activity does not exist.
    */
   async pageItems(
+    pool: ReadPool,
     activityId: string,
     query: ItemQuery,
     position: PagePosition,
@@ -242,12 +245,12 @@ export class ExecutionItemsQueries {
       countedMatches(filters, params) ??
       `(SELECT count(*) FROM execution_items c
          WHERE ${['c.activity_id = a.id', ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
-    const rows: Array<
+    const { rows } = await pool.query<
       ExecutionItemRow & { target_type: ActivityTargetType; match_count: number; sequence: number } & Record<
           string,
           KeyValue
         >
-    > = await this.dataSource.query(
+    >(
       `SELECT a.target_type, c.match_count, i.*
          FROM activities a
          CROSS JOIN LATERAL (SELECT (${matchCount})::int AS match_count OFFSET 0) c
@@ -277,17 +280,17 @@ export class ExecutionItemsQueries {
 
   /** An activity's type with one of its items; `null` when the activity does not exist. */
   async findItem(
+    pool: ReadPool,
     activityId: string,
     itemId: string,
   ): Promise<{ targetType: ActivityTargetType; item: ExecutionItemDetailRow | null } | null> {
-    const rows: Array<ExecutionItemDetailRow & { target_type: ActivityTargetType }> =
-      await this.dataSource.query(
-        `SELECT a.target_type, ${LIST_COLUMNS}, i.error_message, i.error_stack_trace, i.outcomes
+    const { rows } = await pool.query<ExecutionItemDetailRow & { target_type: ActivityTargetType }>(
+      `SELECT a.target_type, ${LIST_COLUMNS}, i.error_message, i.error_stack_trace, i.outcomes
          FROM activities a
          LEFT JOIN execution_items i ON i.activity_id = a.id AND i.id = $2
         WHERE a.id = $1`,
-        [activityId, itemId],
-      );
+      [activityId, itemId],
+    );
     if (rows.length === 0) return null;
     const [row] = rows;
     return { targetType: row.target_type, item: row.id === null ? null : row };
@@ -300,6 +303,7 @@ export class ExecutionItemsQueries {
    * `null` when the activity does not exist.
    */
   async followBatch(
+    pool: ReadPool,
     activityId: string,
     filters: ItemFilters,
     after: number,
@@ -316,10 +320,10 @@ export class ExecutionItemsQueries {
       `i.sequence <= ${upTo}`,
       ...filterConditions(filters, 'i', params),
     ];
-    const rows: Array<
+    const { rows } = await pool.query<
       ExecutionItemRow &
         Omit<ActivityRow, 'id' | 'created_key'> & { sequence: number; run_id: string; up_to: string }
-    > = await this.dataSource.query(
+    >(
       `SELECT a.id AS run_id, a.created, a.completed, a.status, a.target_type, a.target_name,
               a.target_context, a.run_type, a.item_count, a.error_item_count, ${upTo} AS up_to, i.*
          FROM activities a
@@ -354,8 +358,40 @@ export class ExecutionItemsQueries {
   }
 
   /** An activity with its counters; `null` when there is none with that id. */
-  findActivity(activityId: string): Promise<Activity | null> {
-    return this.dataSource.getRepository(Activity).findOneBy({ id: activityId });
+  async findActivity(pool: ReadPool, activityId: string): Promise<ActivityWithCounters | null> {
+    const { rows } = await pool.query<
+      Omit<ActivityRow, 'created_key'> & {
+        change_type_counts: CountsByKey;
+        error_type_counts: CountsByKey;
+        object_type_counts: CountsByKey;
+        outcome_type_counts: CountsByKey;
+      }
+    >(
+      `SELECT a.id, a.created, a.completed, a.status, a.target_type, a.target_name, a.target_context,
+              a.run_type, a.item_count, a.error_item_count, a.change_type_counts, a.error_type_counts,
+              a.object_type_counts, a.outcome_type_counts
+         FROM activities a
+        WHERE a.id = $1`,
+      [activityId],
+    );
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    return {
+      id: row.id,
+      created: row.created,
+      completed: row.completed,
+      status: row.status,
+      targetType: row.target_type,
+      targetName: row.target_name,
+      targetContext: row.target_context,
+      runType: row.run_type,
+      itemCount: row.item_count,
+      errorItemCount: row.error_item_count,
+      changeTypeCounts: row.change_type_counts,
+      errorTypeCounts: row.error_type_counts,
+      objectTypeCounts: row.object_type_counts,
+      outcomeTypeCounts: row.outcome_type_counts,
+    };
   }
 
   /**
@@ -364,20 +400,16 @@ export class ExecutionItemsQueries {
    * cost at any depth; each filter has an index (RunReads migration).
    */
   async pageActivities(
+    pool: ReadPool,
     filters: ActivityFilters,
     position: PagePosition,
     limit: number,
   ): Promise<ActivityPage> {
     const { sql, values } = activityPageStatement(filters, position, limit);
-    const rows: Array<ActivityRow & { total: number }> = await this.dataSource.query(sql, values);
+    const { rows } = await pool.query<ActivityRow & { total: number }>(sql, values);
     return {
       totalCount: rows[0].total,
       rows: rows.filter((row) => row.id !== null).map(toActivityFields),
     };
-  }
-
-  /** The driver's pool, for statements TypeORM cannot name (prepare). */
-  private pool(): Pool {
-    return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
 }

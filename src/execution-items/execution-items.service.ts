@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { pipeline } from 'node:stream';
-import type { Activity } from './entities/activity.entity';
 import { ExecutionItemsError } from './execution-items.error';
 import { EXECUTION_ITEMS_OPTIONS, type ResolvedExecutionItemsOptions } from './execution-items.options';
 import {
@@ -21,7 +20,11 @@ import {
   parseObjectHistoryQuery,
 } from './run-history';
 import { RunHistoryQueries } from './run-history.query';
-import { ExecutionItemsQueries, type ActivityWithKey } from './execution-items.query';
+import {
+  ExecutionItemsQueries,
+  type ActivityWithCounters,
+  type ActivityWithKey,
+} from './execution-items.query';
 import {
   FOLLOW_BATCH_SIZE,
   FOLLOW_SCAN_WINDOW,
@@ -70,6 +73,7 @@ import {
 import type { ActivityPageResponse, ItemPageResponse } from './responses/page.response';
 import { toActivityStatsResponse } from './run-counters';
 import { ACTIVITY_FILTER_KEYS, isActivityPosition, parseActivityFilters } from './run-filters';
+import { ReadConnections, type ReadPool } from './read-connections';
 import { RunNotices } from './run-notices';
 import {
   DIFF_CHANGES,
@@ -151,6 +155,10 @@ export interface ObjectHistoryRequest extends PageRequest {
  * The module's reads: what the HTTP controller serves and what other Nest modules call. Answers
  * are response classes, never entities. Every failure the caller can act on is an
  * `ExecutionItemsError`: `InvalidInput`, `ActivityNotFound`, `ItemNotFound` or `NotARun`.
+ *
+ * With read replicas (the host's TypeORM `replication`), every read but `followItems` may run on
+ * a replica (`ReadConnections`): it sees what was committed up to `replicaMaxLagMs` ago. Following
+ * a run reads the primary, so that it never misses an item it was told of.
  */
 @Injectable()
 export class ExecutionItemsService {
@@ -160,6 +168,7 @@ export class ExecutionItemsService {
     private readonly exportQueries: ExportItemsQueries,
     @Inject(EXECUTION_ITEMS_OPTIONS) private readonly options: ResolvedExecutionItemsOptions,
     private readonly notices: RunNotices,
+    private readonly reads: ReadConnections,
   ) {}
 
   /** Reads of followed runs in flight, shared by the followers that ask for the same one. */
@@ -173,9 +182,11 @@ export class ExecutionItemsService {
   async listItems(activityId: string, request: ListItemsRequest = {}): Promise<ItemPageResponse> {
     assertGuid(activityId, 'activityId');
     const { query, window, position } = this.resolvePage(activityId, request);
-    const { rows, totalCount, hasMore, positionOf } = isWholeRunInOrder(query)
-      ? await this.pageInOrder(activityId, window, position)
-      : await this.pageOfQuery(activityId, query, window, position);
+    const { rows, totalCount, hasMore, positionOf } = await this.reads.read((pool) =>
+      isWholeRunInOrder(query)
+        ? this.pageInOrder(pool, activityId, window, position)
+        : this.pageOfQuery(pool, activityId, query, window, position),
+    );
     const last = rows.at(-1);
     const nextCursor =
       hasMore && last
@@ -194,7 +205,7 @@ export class ExecutionItemsService {
   async getItem(activityId: string, itemId: string): Promise<ExecutionItemDetailResponse> {
     assertGuid(activityId, 'activityId');
     assertGuid(itemId, 'itemId');
-    const found = await this.queries.findItem(activityId, itemId);
+    const found = await this.reads.read((pool) => this.queries.findItem(pool, activityId, itemId));
     if (!found) throw ExecutionItemsError.activityNotFound(activityId);
     if (found.targetType !== RUN_PROFILE_TARGET_TYPE)
       throw ExecutionItemsError.notARun(activityId, found.targetType);
@@ -204,7 +215,7 @@ export class ExecutionItemsService {
 
   /** A run's counts per change type, error type, object type and outcome type, from its counters. */
   async getStats(activityId: string): Promise<ActivityStatsResponse> {
-    const activity = await this.findRun(activityId);
+    const activity = await this.reads.read((pool) => this.findRun(pool, activityId));
     return toActivityStatsResponse(activity.id, activity);
   }
 
@@ -222,10 +233,20 @@ export class ExecutionItemsService {
     }
     assertGuid(activityId, 'activityId');
     const query = parseItemQuery(input);
-    const activity = await this.findRun(activityId);
-    const scope: ExportScope = { activityId: activity.id, query, upToSequence: activity.itemCount };
-    const first = await this.exportQueries.batch(scope, null, EXPORT_BATCH_SIZE);
-    const rows = readInBatches(first, (after) => this.exportQueries.batch(scope, after, EXPORT_BATCH_SIZE));
+    // Every batch from one server: the run as the export began there, all of it there.
+    const session = this.reads.session();
+    const { activity, scope, first } = await session.read(async (pool) => {
+      const run = await this.findRun(pool, activityId);
+      const runScope: ExportScope = { activityId: run.id, query, upToSequence: run.itemCount };
+      return {
+        activity: run,
+        scope: runScope,
+        first: await this.exportQueries.batch(pool, runScope, null, EXPORT_BATCH_SIZE),
+      };
+    });
+    const rows = readInBatches(first, (after) =>
+      session.read((pool) => this.exportQueries.batch(pool, scope, after, EXPORT_BATCH_SIZE)),
+    );
     const encoder = createExportEncoder(format);
     // Destroying either end (the client went away, the database failed) stops both.
     pipeline(rows, encoder, () => undefined);
@@ -270,17 +291,19 @@ export class ExecutionItemsService {
   ): Promise<{ source: FollowSource; after: number }> {
     assertGuid(activityId, 'activityId');
     const { after, filters } = parseFollowRequest(request);
-    const activity = await this.findRun(activityId);
-    const { queries, notices } = this;
+    // On the primary: a notice says an append committed, so the next read must see it.
+    const activity = await this.reads.primary((pool) => this.findRun(pool, activityId));
+    const { queries, notices, reads } = this;
     const filtered = !isUnfiltered(filters);
     const sharing = `${activity.id} ${JSON.stringify(filters)}`;
     const source: FollowSource = {
-      // Unfiltered reads end on multiples of the batch size, so that followers share them.
+      // On the primary, and unfiltered reads end on multiples of the batch size, so that
+      // followers share them.
       read: (from, notBefore) => {
         const limit = filtered ? FOLLOW_BATCH_SIZE : alignedBatchSize(from);
         const window = filtered ? FOLLOW_SCAN_WINDOW : limit;
         return this.followReads.read(`${sharing} ${from}`, notBefore, () =>
-          queries.followBatch(activity.id, filters, from, limit, window),
+          reads.primary((pool) => queries.followBatch(pool, activity.id, filters, from, limit, window)),
         );
       },
       subscribe: (onChange) => notices.subscribe(activity.id, onChange),
@@ -292,7 +315,7 @@ export class ExecutionItemsService {
 
   async getActivity(activityId: string): Promise<ActivityResponse> {
     assertGuid(activityId, 'activityId');
-    const activity = await this.queries.findActivity(activityId);
+    const activity = await this.reads.read((pool) => this.queries.findActivity(pool, activityId));
     if (!activity) throw ExecutionItemsError.activityNotFound(activityId);
     return toActivityResponse(activity);
   }
@@ -314,7 +337,9 @@ export class ExecutionItemsService {
       { list: 'activities', scope: null, parse: parseActivityFilters, isAfter: isActivityPosition },
       ACTIVITY_FILTER_KEYS.filter((key) => request[key] !== undefined),
     );
-    const { rows, totalCount } = await this.queries.pageActivities(filters, position, window.pageSize);
+    const { rows, totalCount } = await this.reads.read((pool) =>
+      this.queries.pageActivities(pool, filters, position, window.pageSize),
+    );
     const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
     const last = shown.at(-1);
     const nextCursor =
@@ -348,18 +373,18 @@ export class ExecutionItemsService {
       { list: 'diff', scope, parse: parseDiffQuery, isAfter: isDiffPosition },
       DIFF_KEYS.filter((key) => request[key] !== undefined),
     );
-    const run = await this.history.findActivity(activityId);
-    if (!run) throw ExecutionItemsError.activityNotFound(activityId);
-    if (run.targetType !== RUN_PROFILE_TARGET_TYPE) throw ExecutionItemsError.notARun(run.id, run.targetType);
-    const baseline = await this.baselineOf(run, query.against);
     const changes: readonly DiffChange[] = query.change ?? DIFF_CHANGES;
-    const { counts, rows } = await this.history.pageDiff(
-      run.id,
-      baseline.id,
-      changes,
-      position,
-      window.pageSize,
-    );
+    // Both runs and the page from one server.
+    const { baseline, counts, rows } = await this.reads.read(async (pool) => {
+      const run = await this.history.findActivity(pool, activityId);
+      if (!run) throw ExecutionItemsError.activityNotFound(activityId);
+      if (run.targetType !== RUN_PROFILE_TARGET_TYPE) {
+        throw ExecutionItemsError.notARun(run.id, run.targetType);
+      }
+      const against = await this.baselineOf(pool, run, query.against);
+      const page = await this.history.pageDiff(pool, run.id, against.id, changes, position, window.pageSize);
+      return { baseline: against, ...page };
+    });
     const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
     const totalCount = changes.reduce((sum: number, change) => sum + counts[DIFF_CHANGES.indexOf(change)], 0);
     const last = shown.at(-1);
@@ -400,7 +425,9 @@ export class ExecutionItemsService {
       },
       OBJECT_HISTORY_KEYS.filter((key) => request[key] !== undefined),
     );
-    const { rows, totalCount } = await this.history.pageObjectHistory(query, position, window.pageSize);
+    const { rows, totalCount } = await this.reads.read((pool) =>
+      this.history.pageObjectHistory(pool, query, position, window.pageSize),
+    );
     const { rows: shown, hasMore } = lookAhead(rows, window.pageSize);
     const last = shown.at(-1);
     const nextCursor =
@@ -418,13 +445,17 @@ export class ExecutionItemsService {
   }
 
   /** The run to compare `run` with: `against` when given, else the latest earlier one that ended. */
-  private async baselineOf(run: ActivityWithKey, against: string | undefined): Promise<ActivityWithKey> {
+  private async baselineOf(
+    pool: ReadPool,
+    run: ActivityWithKey,
+    against: string | undefined,
+  ): Promise<ActivityWithKey> {
     if (against === undefined) {
-      const found = await this.history.findBaseline(run);
+      const found = await this.history.findBaseline(pool, run);
       if (!found) throw ExecutionItemsError.baselineNotFound(run);
       return found;
     }
-    const baseline = await this.history.findActivity(against);
+    const baseline = await this.history.findActivity(pool, against);
     if (!baseline) throw ExecutionItemsError.activityNotFound(against);
     if (baseline.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(baseline.id, baseline.targetType);
@@ -467,9 +498,9 @@ export class ExecutionItemsService {
   }
 
   /** The whole run in processing order: a range of sequence numbers, counted by the run's counter. */
-  private async pageInOrder(activityId: string, window: PageWindow, position: PagePosition) {
+  private async pageInOrder(pool: ReadPool, activityId: string, window: PageWindow, position: PagePosition) {
     const offset = 'after' in position ? String(position.after[0]) : position.offset;
-    const result = await this.queries.pageBySequence(activityId, offset, window.pageSize);
+    const result = await this.queries.pageBySequence(pool, activityId, offset, window.pageSize);
     if (!result) throw ExecutionItemsError.activityNotFound(activityId);
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(activityId, result.targetType);
@@ -485,12 +516,13 @@ export class ExecutionItemsService {
 
   /** Any other query: counted from the counters when the filters allow it, else by the statement. */
   private async pageOfQuery(
+    pool: ReadPool,
     activityId: string,
     query: ItemQuery,
     window: PageWindow,
     position: PagePosition,
   ) {
-    const result = await this.queries.pageItems(activityId, query, position, window.pageSize);
+    const result = await this.queries.pageItems(pool, activityId, query, position, window.pageSize);
     if (!result) throw ExecutionItemsError.activityNotFound(activityId);
     if (result.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(activityId, result.targetType);
@@ -503,9 +535,9 @@ export class ExecutionItemsService {
   }
 
   /** A run-profile activity with its counters, or the module error the contract names. */
-  private async findRun(activityId: string): Promise<Activity> {
+  private async findRun(pool: ReadPool, activityId: string): Promise<ActivityWithCounters> {
     assertGuid(activityId, 'activityId');
-    const activity = await this.queries.findActivity(activityId);
+    const activity = await this.queries.findActivity(pool, activityId);
     if (!activity) throw ExecutionItemsError.activityNotFound(activityId);
     if (activity.targetType !== RUN_PROFILE_TARGET_TYPE) {
       throw ExecutionItemsError.notARun(activity.id, activity.targetType);

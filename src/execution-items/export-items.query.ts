@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { ExecutionItemRow } from './entities/execution-item.entity';
 import type { ExportedItem } from './export-format';
 import type { ItemQuery } from './item-query';
@@ -13,6 +11,7 @@ import {
   SqlParameters,
   type KeyValue,
 } from './item-sql';
+import type { ReadPool } from './read-connections';
 
 /** A batch of an export: the items in the export's order, and the position after the last one. */
 export interface ExportBatch {
@@ -30,19 +29,22 @@ export interface ExportScope {
 }
 
 /**
- * The export's reads: one keyset batch per statement, each on a connection taken from the pool for
- * that statement alone and given back before the next, so an export whose client is not reading
- * holds no connection.
+ * The export's reads: one keyset batch per statement, each on a connection taken from the given
+ * pool for that statement alone and given back before the next, so an export whose client is not
+ * reading holds no connection.
  */
 @Injectable()
 export class ExportItemsQueries {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
   /**
    * Up to `limit` items of the export after `after` (from the start when `null`), in its order: a
    * row comparison on the sort keys, the index range a page by cursor uses.
    */
-  async batch(scope: ExportScope, after: KeyValue[] | null, limit: number): Promise<ExportBatch> {
+  async batch(
+    pool: ReadPool,
+    scope: ExportScope,
+    after: KeyValue[] | null,
+    limit: number,
+  ): Promise<ExportBatch> {
     const { query } = scope;
     const params = new SqlParameters();
     const conditions = [
@@ -58,16 +60,17 @@ export class ExportItemsQueries {
                   WHERE ${conditions.join(' AND ')}
                   ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}
                   LIMIT ${params.add(limit, 'int')}`;
-    const runner = this.dataSource.createQueryRunner('slave');
+    const client = await pool.connect();
+    let broken: Error | undefined;
     try {
       // A batch of a selective filter may scan far: its own read-only transaction lifts the
       // statement timeout for it alone, and keeps the planner on the index order (a sort of every
       // match per batch would cost each batch the whole run).
-      await runner.query(
+      await client.query(
         'BEGIN READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0',
       );
-      const rows: ExportRow[] = await runner.query(sql, params.values);
-      await runner.query('COMMIT');
+      const { rows } = await client.query<ExportRow>(sql, params.values);
+      await client.query('COMMIT');
       const lastRow = rows.at(-1);
       return {
         items: rows.map(toExportedItem),
@@ -76,10 +79,13 @@ export class ExportItemsQueries {
           : null,
       };
     } catch (error) {
-      await runner.query('ROLLBACK').catch(() => undefined);
+      // A connection whose transaction could not be rolled back is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
       throw error;
     } finally {
-      await runner.release();
+      client.release(broken);
     }
   }
 }

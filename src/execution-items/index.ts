@@ -24,6 +24,15 @@ export {
   type PurgeRunsResult,
   type StartRunRequest,
 } from './execution-runs.service';
+export {
+  ReadConnections,
+  type ReadClient,
+  type ReadPool,
+  type ReadSession,
+  type ReadStatement,
+  type ReplicaState,
+  type ReplicaStatus,
+} from './read-connections';
 export type { ItemQueryInput } from './item-query';
 export type { FollowEvent, FollowFilters, FollowItemsRequest } from './follow-items';
 export { MAX_ITEMS_PER_BATCH, type NewExecutionItem, type OutcomeInput } from './new-items';

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import {
   ACTIVITY_COLUMNS,
   toActivityFields,
@@ -9,6 +7,7 @@ import {
 } from './execution-items.query';
 import { SqlParameters } from './item-sql';
 import type { PagePosition } from './paging';
+import type { ReadPool } from './read-connections';
 import type { ObjectHistoryRow } from './responses/object-history.response';
 import type { DiffRow } from './responses/run-diff.response';
 import { EXACT_UTC } from './run-filters';
@@ -65,15 +64,13 @@ const LAST_ITEM = (run: string, side: 'c' | 'b') => `
 
 /**
  * Reads across runs: a run's baseline, the diff of two runs' errors, and one object's items in
- * every run.
+ * every run. Each runs on the pool it is given (see `ExecutionItemsQueries`).
  */
 @Injectable()
 export class RunHistoryQueries {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
   /** An activity with its exact created time; `null` when there is none with that id. */
-  async findActivity(activityId: string): Promise<ActivityWithKey | null> {
-    const rows: ActivityRow[] = await this.dataSource.query(
+  async findActivity(pool: ReadPool, activityId: string): Promise<ActivityWithKey | null> {
+    const { rows } = await pool.query<ActivityRow>(
       `SELECT ${ACTIVITY_COLUMNS} FROM activities a WHERE a.id = $1`,
       [activityId],
     );
@@ -85,8 +82,8 @@ export class RunHistoryQueries {
    * profile and run type that has ended (any status but `InProgress`); `null` when there is none.
    * One probe of the run profile index (RunReads migration).
    */
-  async findBaseline(run: ActivityWithKey): Promise<ActivityWithKey | null> {
-    const rows: ActivityRow[] = await this.dataSource.query(
+  async findBaseline(pool: ReadPool, run: ActivityWithKey): Promise<ActivityWithKey | null> {
+    const { rows } = await pool.query<ActivityRow>(
       `SELECT ${ACTIVITY_COLUMNS}
          FROM activities a
         WHERE a.target_context = $1 AND a.target_name = $2 AND a.run_type = $3
@@ -107,6 +104,7 @@ export class RunHistoryQueries {
    * runs' errors, plus one index probe per object that has an error in one run only.
    */
   async pageDiff(
+    pool: ReadPool,
     currentId: string,
     baselineId: string,
     changes: readonly DiffChange[],
@@ -134,7 +132,7 @@ export class RunHistoryQueries {
     // Only an object with an error in the baseline alone needs a look at this run to be
     // classified (Resolved or NotSeen): an index-only probe. The items without an error that
     // stand for an object are read for the rows of the page only.
-    const rows: Array<DiffRow & { counts: number[] }> = await this.dataSource.query(
+    const { rows } = await pool.query<DiffRow & { counts: number[] }>(
       `WITH ce AS (${ERRORS_BY_OBJECT(current)}),
             be AS (${ERRORS_BY_OBJECT(baseline)}),
             d AS MATERIALIZED (
@@ -186,6 +184,7 @@ export class RunHistoryQueries {
    * there are as many as the runs that saw it, so they are counted and ordered whole.
    */
   async pageObjectHistory(
+    pool: ReadPool,
     filters: ObjectHistoryFilters,
     position: PagePosition,
     limit: number,
@@ -226,7 +225,7 @@ export class RunHistoryQueries {
       offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
     }
     const order = 'activity_created DESC, activity_id DESC, sequence ASC';
-    const rows: Array<ObjectHistoryRow & { total: number }> = await this.dataSource.query(
+    const { rows } = await pool.query<ObjectHistoryRow & { total: number }>(
       `WITH m AS MATERIALIZED (
               SELECT i.sequence, i.id, i.external_id_value, i.display_name, i.object_type,
                      i.object_change_type, i.error_type, i.outcome_summary,
