@@ -68,6 +68,10 @@ const queryString = fc
   )
   .map((parts) => parts.join('&'));
 
+// 1,500 requests a property: on the embedded database, beside the other suite on 2 cores, more
+// than the default minute.
+jest.setTimeout(300_000);
+
 describe('fuzzing the query string and path (properties hold for every generated request)', () => {
   let t: TestApp;
   let runId: string;
