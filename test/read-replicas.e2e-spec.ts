@@ -8,7 +8,7 @@ import { ExecutionRunsService, type NewExecutionItem } from '../src/execution-it
 import { describedByDocument } from './support/contract/served-apps';
 import { EventStreamReader } from './support/event-stream';
 import { TcpProxy } from './support/tcp-proxy';
-import { createServerDatabase, onServer } from './support/test-app';
+import { createServerDatabase, onServer, withClient } from './support/test-app';
 import { bearer, TEST_SECRET, token } from './support/tokens';
 
 const UP = { status: 'up' };
@@ -266,16 +266,6 @@ const UP = { status: 'up' };
     });
   },
 );
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The port the instance's HTTP server listens on, listening on one first (the stream reader needs a socket). */
 async function listening(instance: RunningApp): Promise<number> {

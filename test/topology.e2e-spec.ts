@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../src/database/migrations';
 import { EventStreamReader } from './support/event-stream';
 import { assertBuiltFromSources, freePort, ServiceProcess } from './support/service-process';
 import { bearer, TEST_SECRET, token } from './support/tokens';
+import { withClient } from './support/test-app';
 
 /**
  * The production topology for real: instances of the built service (`dist/main.js`, each a
@@ -102,15 +103,8 @@ interface Outcome {
     }
   }
 
-  async function onPrimary<T>(work: (client: Client) => Promise<T>, url = primaryUrl): Promise<T> {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  }
+  const onPrimary = <T>(work: (client: Client) => Promise<T>, url = primaryUrl): Promise<T> =>
+    withClient(url, work);
   const onStandby = <T>(work: (client: Client) => Promise<T>) => onPrimary(work, standbyUrl);
 
   const userItems = (from: number, count: number) =>

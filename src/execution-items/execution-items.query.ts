@@ -360,33 +360,24 @@ export class ExecutionItemsQueries {
   /** An activity with its counters; `null` when there is none with that id. */
   async findActivity(pool: ReadPool, activityId: string): Promise<ActivityWithCounters | null> {
     const { rows } = await pool.query<
-      Omit<ActivityRow, 'created_key'> & {
+      ActivityRow & {
         change_type_counts: CountsByKey;
         error_type_counts: CountsByKey;
         object_type_counts: CountsByKey;
         outcome_type_counts: CountsByKey;
       }
     >(
-      `SELECT a.id, a.created, a.completed, a.status, a.target_type, a.target_name, a.target_context,
-              a.run_type, a.item_count, a.error_item_count, a.change_type_counts, a.error_type_counts,
-              a.object_type_counts, a.outcome_type_counts
+      `SELECT ${ACTIVITY_COLUMNS}, a.change_type_counts, a.error_type_counts, a.object_type_counts,
+              a.outcome_type_counts
          FROM activities a
         WHERE a.id = $1`,
       [activityId],
     );
     if (rows.length === 0) return null;
     const [row] = rows;
+    const { createdKey: _createdKey, ...fields } = toActivityFields(row);
     return {
-      id: row.id,
-      created: row.created,
-      completed: row.completed,
-      status: row.status,
-      targetType: row.target_type,
-      targetName: row.target_name,
-      targetContext: row.target_context,
-      runType: row.run_type,
-      itemCount: row.item_count,
-      errorItemCount: row.error_item_count,
+      ...fields,
       changeTypeCounts: row.change_type_counts,
       errorTypeCounts: row.error_type_counts,
       objectTypeCounts: row.object_type_counts,
