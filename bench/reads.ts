@@ -8,9 +8,9 @@
  *     [--reuse] [--report bench/results/reads.md]
  *
  * `npm run bench` runs it with its defaults: the diff of two 1,000,000-item runs among 3,000,000
- * rows. Drops and creates `ei_bench_reads` on postgres://postgres@127.0.0.1:5432 (`--reuse`: keeps
- * the one a previous run loaded with the same `--items`); prints a Markdown summary and writes it
- * to `--report`.
+ * rows. Drops and creates `ei_bench_reads_<items>` on postgres://postgres@127.0.0.1:5432
+ * (`--reuse`: keeps the one a previous run loaded); prints a Markdown summary and writes it to
+ * `--report`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,7 +27,6 @@ import { databaseUrl, vacuumAnalyze, withClient, withServices } from './database
 import { runIngestionRound } from './ingestion';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
-const DATABASE = 'ei_bench_reads';
 const ERROR_RATE = 0.01;
 const SEED = 20261129;
 
@@ -195,15 +194,17 @@ runCli(
     const items = option('items', 1_000_000);
     const repeat = option('repeat', 30);
     const ingestItems = option('ingest', 100_000);
-    const url = databaseUrl(SERVER, DATABASE);
+    // One database per size: a smoke run never drops the full run's data.
+    const database = `ei_bench_reads_${items}`;
+    const url = databaseUrl(SERVER, database);
     const loadBefore = loadAverage();
     if (process.argv.includes('--reuse')) {
       // A run stopped during its ingestion may have left the two indexes dropped.
       await restoreObjectIndexes(url);
     } else {
       await withClient(SERVER, async (client) => {
-        await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-        await client.query(`CREATE DATABASE ${DATABASE}`);
+        await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await client.query(`CREATE DATABASE ${database}`);
       });
       const started = Date.now();
       await withServices(url, (app) => load(app, items));
