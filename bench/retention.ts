@@ -16,10 +16,11 @@
  * not name the partition probes every day's index).
  *
  *   npx ts-node --transpile-only bench/retention.ts [--items-per-run 100000] [--runs 30]
- *     [--purge-runs 10] [--batch-size 5000] [--report bench/results/retention.md]
+ *     [--purge-runs 10] [--batch-size 5000] [--report bench/results/retention.md] [--reuse]
  *
  * `npm run bench` runs it with these defaults (smoke: 2,000 items a run). Drops and creates
- * `ei_bench_retention` on postgres://postgres@127.0.0.1:5432.
+ * `ei_bench_retention` on postgres://postgres@127.0.0.1:5432 (`--reuse`: keeps the runs a previous
+ * run loaded and stopped before purging, and builds the partitioned copy again).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -129,6 +130,7 @@ async function load(url: string, runCount: number, itemsPerRun: number): Promise
  * by run, as nightly runs arrive, with every index in place.
  */
 async function buildPartitionedCopy(client: Client, runs: readonly Run[]): Promise<string[]> {
+  await client.query(`DROP TABLE IF EXISTS ${PARTITIONED}`);
   await client.query(
     `CREATE TABLE ${PARTITIONED} (LIKE execution_items INCLUDING DEFAULTS, run_created timestamptz NOT NULL)
        PARTITION BY RANGE (run_created)`,
@@ -281,10 +283,12 @@ runCli(
     const url = databaseUrl(SERVER, DATABASE);
     const loads: string[] = [`start ${loadAverage()}`];
 
-    await withClient(SERVER, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-      await client.query(`CREATE DATABASE ${DATABASE}`);
-    });
+    if (!process.argv.includes('--reuse')) {
+      await withClient(SERVER, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+        await client.query(`CREATE DATABASE ${DATABASE}`);
+      });
+    }
     let started = performance.now();
     const runs = await load(url, runCount, itemsPerRun);
     const loadSeconds = (performance.now() - started) / 1000;
@@ -326,7 +330,7 @@ runCli(
       await client.query('CHECKPOINT');
       const partitionedBefore = await before(client, pool, partitionedPageSql(true), kept);
       loads.push(`before the partition purge ${loadAverage()}`);
-      let lsn = await walLsn(client);
+      const lsn = await walLsn(client);
       started = performance.now();
       const dropped = await readWhile(pool, partitionedPageSql(true), kept, async () => {
         for (const name of oldPartitions) {
@@ -338,29 +342,34 @@ runCli(
       const dropWal = await walBytesSince(client, lsn);
       loads.push(`after the partition purge ${loadAverage()}`);
 
-      // (a) the service's purge, on execution_items.
-      await client.query('CHECKPOINT');
-      const plainBefore = await before(client, pool, PAGE_BY_SEQUENCE_SQL, kept);
-      loads.push(`before the service's purge ${loadAverage()}`);
-      lsn = await walLsn(client);
-      started = performance.now();
-      const purged = await withServices(url, (app) =>
-        readWhile(pool, PAGE_BY_SEQUENCE_SQL, kept, () =>
-          app.get(ExecutionRunsService).purgeRuns({ olderThanDays: 0, batchSize, now: cutoff }),
-        ),
-      );
-      const purgeSeconds = (performance.now() - started) / 1000;
-      const purgeWal = await walBytesSince(client, lsn);
+      // (a) the service's purge, on execution_items, timed from the call (the application context is up).
+      const { plainBefore, purged, purgeSeconds, purgeWal } = await withServices(url, async (app) => {
+        const service = app.get(ExecutionRunsService);
+        await client.query('CHECKPOINT');
+        const readsBefore = await before(client, pool, PAGE_BY_SEQUENCE_SQL, kept);
+        loads.push(`before the service's purge ${loadAverage()}`);
+        const lsnBefore = await walLsn(client);
+        const startedAt = performance.now();
+        const reads = await readWhile(pool, PAGE_BY_SEQUENCE_SQL, kept, () =>
+          service.purgeRuns({ olderThanDays: 0, batchSize, now: cutoff }),
+        );
+        return {
+          plainBefore: readsBefore,
+          purged: reads,
+          purgeSeconds: (performance.now() - startedAt) / 1000,
+          purgeWal: await walBytesSince(client, lsnBefore),
+        };
+      });
       if (purged.result.items !== removed || purged.result.activities !== purgeRuns) {
         throw new Error(`the purge removed ${purged.result.items} items of ${purged.result.activities} runs`);
       }
       loads.push(`after the service's purge ${loadAverage()}`);
       // What the deletes leave: the dead rows, until VACUUM removes them from the heap and every index.
-      lsn = await walLsn(client);
+      const vacuumLsn = await walLsn(client);
       started = performance.now();
       await client.query('VACUUM execution_items');
       const vacuumSeconds = (performance.now() - started) / 1000;
-      const vacuumWal = await walBytesSince(client, lsn);
+      const vacuumWal = await walBytesSince(client, vacuumLsn);
       loads.push(`after VACUUM ${loadAverage()}`);
       const sizesAfter = await sizes(client);
 
@@ -370,7 +379,7 @@ runCli(
       const times = (value: number) => value.toFixed(value < 10 ? 2 : 0);
       const rate = (seconds: number) => Math.round(removed / seconds).toLocaleString('en-US');
       const lines = [
-        `${(runCount * itemsPerRun).toLocaleString('en-US')} item rows: ${runCount} runs of ${itemsPerRun.toLocaleString('en-US')} items, one a day; the ${purgeRuns} oldest (${removed.toLocaleString('en-US')} items, the oldest third) purged. Loaded in ${loadSeconds.toFixed(0)} s; the partitioned copy (${partitions.length} day partitions, every index) built in ${copySeconds.toFixed(0)} s.`,
+        `${(runCount * itemsPerRun).toLocaleString('en-US')} item rows: ${runCount} runs of ${itemsPerRun.toLocaleString('en-US')} items, one a day; the ${purgeRuns} oldest (${removed.toLocaleString('en-US')} items, the oldest third) purged. ${process.argv.includes('--reuse') ? 'Loaded by an earlier run (`--reuse`)' : `Loaded in ${loadSeconds.toFixed(0)} s`}; the partitioned copy (${partitions.length} day partitions, every index) built in ${copySeconds.toFixed(0)} s.`,
         '',
         '| | (a) service purge, batched DELETE | (b) DETACH CONCURRENTLY + DROP TABLE | (a) ÷ (b) |',
         '|---|---|---|---|',
