@@ -24,6 +24,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -419,14 +420,16 @@ runCli(
         '# Retention at scale (bench/retention.ts)',
         '',
         `Run ${new Date().toISOString()}, PostgreSQL ${settings.version} on 127.0.0.1 (shared_buffers ${settings.shared_buffers}, autovacuum ${settings.autovacuum}), database \`${DATABASE}\`; machine load average (1, 5, 15 min): ${loads.join('; ')}.`,
-        `Command: \`npx ts-node --transpile-only bench/retention.ts ${process.argv.slice(2).join(' ')}\``,
+        `Command: \`npx ts-node --transpile-only ${['bench/retention.ts', ...process.argv.slice(2)].join(' ')}\``,
         '',
         ...lines,
         '',
         'WAL is the server-wide `pg_current_wal_lsn()` difference: other databases on the server write into it too (their rate in the seconds before is given). Reads: `PAGE_BY_SEQUENCE_SQL` (on the copy: the same statement on the partitioned table, with `i.run_created = (SELECT r.created FROM activities r WHERE r.id = $1)` so that only the run’s day is read), one after another with a 10 ms pause, pages spread over the kept runs; each purge starts after a `CHECKPOINT`.',
         '',
       ].join('\n');
-      writeFileSync(resolve(__dirname, '..', reportPath), report);
+      // Formatted by the project's prettier, as run.ts writes its report, so `prettier --check bench` stays clean.
+      const path = resolve(__dirname, '..', reportPath);
+      writeFileSync(path, await format(report, { ...((await resolveConfig(path)) ?? {}), filepath: path }));
       console.log(lines.join('\n'));
     } finally {
       await pool.end();
