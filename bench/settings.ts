@@ -91,8 +91,9 @@ export function loadSettings(argv: string[]) {
     reportPath: resolve(__dirname, 'results', smoke ? 'smoke.md' : 'latest.md'),
     /**
      * The benches that run after this one, each a script of its own with its own database and
-     * report: reads across runs (diff, object history, run lists, ingestion with their indexes)
-     * and live follow (contract §8-§11).
+     * report: reads across runs (diff, object history, run lists, ingestion with their indexes),
+     * live follow (contract §8-§11), retention (the purge against dropping day partitions) and
+     * one service instance against two.
      */
     sections: {
       reads: smoke
@@ -119,6 +120,21 @@ export function loadSettings(argv: string[]) {
       follow: smoke
         ? ['--followers=5', '--items=2000', '--batch=500', '--report=bench/results/follow-smoke.md']
         : ['--followers=50', '--items=20000', '--batch=500', '--report=bench/results/follow.md'],
+      retention: smoke
+        ? ['--items-per-run', '2000', '--report', 'bench/results/retention-smoke.md']
+        : ['--items-per-run', '100000', '--report', 'bench/results/retention.md'],
+      instances: smoke
+        ? [
+            '--items',
+            '10000',
+            '--seconds',
+            '4',
+            '--warmup',
+            '1',
+            '--report',
+            'bench/results/instances-smoke.md',
+          ]
+        : ['--items', '200000', '--seconds', '20', '--warmup', '3', '--report', 'bench/results/instances.md'],
     },
   };
 }
