@@ -204,9 +204,10 @@ export class RunHistoryQueries {
   /**
    * The page `pageDiff` answers, read from the stored diff of run `currentId` (`StoredDiffs`)
    * when it was computed against `baselineId`; `null` when there is no such stored diff. One
-   * probe of `run_diffs` for the counts and one range of `run_diff_rows_pkey` per change asked
-   * for (merged in order), so it costs the page's rows, whatever the size of the diff; a page
-   * number reads the rows before it too.
+   * probe of `run_diffs` for the counts, and one ordered range of `run_diff_rows_pkey` from the
+   * first change asked for (or the cursor's position) that stops at the limit: a page costs its
+   * rows, whatever the size of the diff (a page number reads the rows before it too, and a
+   * `change` list with a gap steps over the rows of the changes left out).
    */
   async pageStoredDiff(
     pool: ReadPool,
@@ -219,35 +220,38 @@ export class RunHistoryQueries {
     const params = new SqlParameters();
     const current = params.add(currentId, 'uuid');
     const baseline = params.add(baselineId, 'uuid');
-    let ranks = changes.map((change) => DIFF_CHANGES.indexOf(change));
-    let after: [number, string] | null = null;
+    const ranks = DIFF_CHANGES.flatMap((change, rank) => (changes.includes(change) ? [rank] : []));
+    const conditions = [`r.run_id = ${current}`];
+    if (ranks.length === 0) conditions.push('false');
+    else {
+      // Bounds the index range; the list itself only when it leaves a gap.
+      const [first, last] = [ranks[0], ranks[ranks.length - 1]];
+      if (first > 0) conditions.push(`r.rank >= ${first}`);
+      if (last < DIFF_CHANGES.length - 1) conditions.push(`r.rank <= ${last}`);
+      if (ranks.length < last - first + 1)
+        conditions.push(`r.rank = ANY(${params.add(ranks, 'smallint[]')})`);
+    }
     let offset = '';
     if ('after' in position) {
-      after = position.after as [number, string];
-      ranks = ranks.filter((rank) => rank >= after![0]);
+      const [rank, x] = position.after;
+      conditions.push(
+        `(r.rank, r.external_id_value) > (${params.add(rank, 'smallint')}, ${params.add(x, 'text')})`,
+      );
     } else {
       offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
     }
-    // One index range per change, each in external id order: the planner merges them in
-    // (rank, external id) order and stops at the limit.
-    const keyset = after && `r.external_id_value > ${params.add(after[1], 'text')}`;
-    const branches = ranks.map(
-      (rank) => `(SELECT r.rank, r.external_id_value, r.display_name, r.object_type,
-                         r.current_item_id AS current_id, r.current_error_type, r.current_change_type,
-                         r.baseline_item_id AS baseline_id, r.baseline_error_type, r.baseline_change_type
-                    FROM run_diff_rows r
-                   WHERE r.run_id = ${current} AND r.rank = ${rank}${keyset && rank === after![0] ? ` AND ${keyset}` : ''})`,
-    );
-    const page =
-      branches.length === 0
-        ? 'SELECT NULL::smallint AS rank, NULL::text AS external_id_value WHERE false'
-        : `${branches.join(' UNION ALL ')}
-           ORDER BY rank, external_id_value
-           LIMIT ${params.add(limit + 1, 'int')} ${offset}`;
     const { rows } = await pool.query<DiffRow & { counts: number[] }>(
       `SELECT h.counts, pg.*
          FROM run_diffs h
-         LEFT JOIN LATERAL (${page}) pg ON true
+         LEFT JOIN LATERAL (
+              SELECT r.rank, r.external_id_value, r.display_name, r.object_type,
+                     r.current_item_id AS current_id, r.current_error_type, r.current_change_type,
+                     r.baseline_item_id AS baseline_id, r.baseline_error_type, r.baseline_change_type
+                FROM run_diff_rows r
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY r.rank, r.external_id_value
+               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+         ) pg ON true
         WHERE h.run_id = ${current} AND h.baseline_id = ${baseline}
         ORDER BY pg.rank, pg.external_id_value`,
       params.values,
