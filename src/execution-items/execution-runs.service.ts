@@ -224,10 +224,10 @@ export class ExecutionRunsService {
       // After the commit, on its own: a notice lost here only makes followers wait for their poll.
       await this.notices.announce(this.dataSource, activityId).catch(() => undefined);
       this.notices.changed(activityId);
-      // Queued, not awaited: computing a large run's diff takes a while (about 150 ms for
-      // 1,000,000 items with 1% errors, on an idle server) and the engine waits for this answer;
-      // a store that fails must not fail a completion that has committed. Until the copy is
-      // there, a read computes the diff as before, so nothing waits on it.
+      // Queued, not awaited: storing a large run's diff takes a while (0.4 to 1.2 s for
+      // 1,000,000 items with 1% errors on a busy 2-core server, bench/results/reads.md) and the
+      // engine waits for this answer; a store that fails must not fail a completion that has
+      // committed. Until the copy is there, a read computes the diff as before: nothing waits on it.
       this.storedDiffs.afterCompletion(completed.id);
       return toActivityResponse(completed);
     }

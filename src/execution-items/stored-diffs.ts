@@ -38,9 +38,9 @@ export interface StoreDiffResult {
  *   a baseline that changed or was purged, a store that failed or was lost with the process).
  *
  * Stores run one at a time, in the background, on the primary (writes never go to a replica),
- * each in one transaction that locks the run's row: two stores of one run queue there, and the
- * second finds the baseline the first's commit left. A store that fails is logged and left: the
- * next read of the diff asks again.
+ * each in one transaction that locks the run's row: two stores of one run (several instances on
+ * one database) queue there, and the second looks for the baseline once the first has committed.
+ * A store that fails is logged and left: the next read of the default diff asks again.
  */
 @Injectable()
 export class StoredDiffs implements BeforeApplicationShutdown {
