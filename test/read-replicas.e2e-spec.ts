@@ -5,6 +5,7 @@ import { createApp, type RunningApp } from '../src/app';
 import { ApiKeysService } from '../src/auth/api-keys/api-keys.service';
 import { loadAppConfig } from '../src/config/app-config';
 import { ExecutionRunsService, type NewExecutionItem } from '../src/execution-items';
+import { StoredDiffs } from '../src/execution-items/stored-diffs';
 import { describedByDocument } from './support/contract/served-apps';
 import { EventStreamReader } from './support/event-stream';
 import { TcpProxy } from './support/tcp-proxy';
@@ -221,6 +222,15 @@ const UP = { status: 'up' };
       } finally {
         stream.close();
       }
+      // The diff stored once the run completed went to the primary alone.
+      await instance.app.get(StoredDiffs).settled();
+      const storedDiffs = (url: string) =>
+        withClient(
+          url,
+          async (client) => (await client.query('SELECT run_id, baseline_id FROM run_diffs')).rows,
+        );
+      expect(await storedDiffs(primary.url)).toEqual([{ run_id: runId, baseline_id: completedRunId }]);
+      expect(await storedDiffs(replica.url)).toEqual([]);
       // A key created now is known at once: it is looked up on the primary, not on the copy.
       const { key } = await instance.app
         .get(ApiKeysService)

@@ -10,8 +10,10 @@ import {
   getAs,
   notARunProfileBody,
 } from './support/item-fixtures';
+import request from 'supertest';
+import { StoredDiffs } from '../src/execution-items/stored-diffs';
 import { createTestApp, type TestApp } from './support/test-app';
-import { token } from './support/tokens';
+import { bearer, token } from './support/tokens';
 
 /** Writing the fixture through the app on a machine shared with other suites can take minutes. */
 const SETUP_TIMEOUT_MS = 300_000;
@@ -34,6 +36,8 @@ const OTHER_TYPE = id(5); // same system and profile name, another run type
 const CURRENT = id(6);
 const OTHER_SYSTEM = id(7);
 const NOT_A_RUN = id(8);
+// After the current run, with its items: ended, so its diff against the baseline is stored.
+const ENDED = id(9);
 
 /** The baseline's items: what each object did there. */
 const BASELINE_ITEMS: NewExecutionItem[] = [
@@ -154,8 +158,9 @@ const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z
 
 describe('GET /api/v1/activities/{id}/diff', () => {
   let t: TestApp;
-  /** Item ids by run and index in its list. */
+  /** Item ids by run and index in its list, and the items. */
   const itemIds: Record<string, string[]> = {};
+  const itemsByRun: Record<string, NewExecutionItem[]> = {};
 
   async function run(
     activityId: string,
@@ -169,6 +174,7 @@ describe('GET /api/v1/activities/{id}/diff', () => {
       runProfileName: options.profile ?? PROFILE,
       runType: options.type ?? TYPE,
     });
+    itemsByRun[activityId] = items;
     if (items.length > 0) itemIds[activityId] = (await t.runs.appendItems(activityId, items)).itemIds;
     if (options.complete ?? true) await t.runs.completeRun(activityId);
     await t.dataSource.query('UPDATE activities SET created = $2 WHERE id = $1', [activityId, created]);
@@ -184,6 +190,7 @@ describe('GET /api/v1/activities/{id}/diff', () => {
     // The current run is still in progress: a diff needs no ended run on this side.
     await run(CURRENT, '2026-11-04T02:00:00.000Z', CURRENT_ITEMS, { complete: false });
     await run(OTHER_SYSTEM, '2026-11-02T12:00:00.000Z', OLDEST_ITEMS, { system: 'Corporate LDAP' });
+    await run(ENDED, '2026-11-05T02:00:00.000Z', CURRENT_ITEMS);
     await t.dataSource
       .getRepository(Activity)
       .insert({ id: NOT_A_RUN, targetType: 'ConnectedSystem', targetName: SYSTEM, status: 'Complete' });
@@ -194,34 +201,31 @@ describe('GET /api/v1/activities/{id}/diff', () => {
   const get = (path: string, jwt?: string | null) => getAs(t.http, path, jwt);
   const side = (runId: string, index: number) => ({
     itemId: itemIds[runId][index],
-    errorType:
-      (runId === CURRENT ? CURRENT_ITEMS : runId === BASELINE ? BASELINE_ITEMS : OLDEST_ITEMS)[index]
-        .errorType ?? null,
-    objectChangeType: (runId === CURRENT
-      ? CURRENT_ITEMS
-      : runId === BASELINE
-        ? BASELINE_ITEMS
-        : OLDEST_ITEMS)[index].objectChangeType,
+    errorType: itemsByRun[runId][index].errorType ?? null,
+    objectChangeType: itemsByRun[runId][index].objectChangeType,
   });
   const activity = async (activityId: string) =>
     (await get(`/api/v1/activities/${activityId}`).expect(200)).body as Record<string, unknown>;
 
-  /** The whole diff of CURRENT against BASELINE, in the contract's order. */
-  const DIFF = () => [
+  /**
+   * The whole diff of CURRENT against BASELINE, in the contract's order; or of another run with
+   * CURRENT's items against one with BASELINE's.
+   */
+  const DIFF = (current = CURRENT, baseline = BASELINE) => [
     {
       externalIdValue: 'E5',
       displayName: 'Emeka',
       connectedSystemObjectType: 'user',
       change: 'NewError',
-      current: side(CURRENT, 3),
-      baseline: side(BASELINE, 4),
+      current: side(current, 3),
+      baseline: side(baseline, 4),
     },
     {
       externalIdValue: 'e6',
       displayName: 'Femi',
       connectedSystemObjectType: 'group',
       change: 'NewError',
-      current: side(CURRENT, 4),
+      current: side(current, 4),
       baseline: null,
     },
     {
@@ -229,40 +233,40 @@ describe('GET /api/v1/activities/{id}/diff', () => {
       displayName: 'Ada Lovelace',
       connectedSystemObjectType: 'user',
       change: 'Resolved',
-      current: side(CURRENT, 0),
-      baseline: side(BASELINE, 0),
+      current: side(current, 0),
+      baseline: side(baseline, 0),
     },
     {
       externalIdValue: 'E8',
       displayName: 'Hedy',
       connectedSystemObjectType: 'user',
       change: 'Resolved',
-      current: side(CURRENT, 7),
-      baseline: side(BASELINE, 7),
+      current: side(current, 7),
+      baseline: side(baseline, 7),
     },
     {
       externalIdValue: 'E2',
       displayName: 'Brian',
       connectedSystemObjectType: 'user',
       change: 'ChangedError',
-      current: side(CURRENT, 1),
-      baseline: side(BASELINE, 1),
+      current: side(current, 1),
+      baseline: side(baseline, 1),
     },
     {
       externalIdValue: 'E3',
       displayName: 'Chidi',
       connectedSystemObjectType: 'user',
       change: 'StillFailing',
-      current: side(CURRENT, 2),
-      baseline: side(BASELINE, 2),
+      current: side(current, 2),
+      baseline: side(baseline, 2),
     },
     {
       externalIdValue: 'E9',
       displayName: 'Ines',
       connectedSystemObjectType: 'user',
       change: 'StillFailing',
-      current: side(CURRENT, 9),
-      baseline: side(BASELINE, 9),
+      current: side(current, 9),
+      baseline: side(baseline, 9),
     },
     {
       externalIdValue: 'E4',
@@ -270,7 +274,7 @@ describe('GET /api/v1/activities/{id}/diff', () => {
       connectedSystemObjectType: 'group',
       change: 'NotSeen',
       current: null,
-      baseline: side(BASELINE, 3),
+      baseline: side(baseline, 3),
     },
   ];
   const COUNTS = { NewError: 2, Resolved: 2, ChangedError: 1, StillFailing: 2, NotSeen: 1 };
@@ -537,6 +541,218 @@ describe('GET /api/v1/activities/{id}/diff', () => {
       expect(res.body.message).toBe(
         `No completed run before activity ${OLDEST} of run profile Full Synchronisation (FullSynchronisation) on connected system HR Feed; name one with against.`,
       );
+    });
+  });
+
+  describe('stored diffs', () => {
+    const storedDiffs = () => t.app.get(StoredDiffs);
+    /** The stored diffs: run → the baseline each was computed against, with its counts and rows. */
+    const stored = async (runIds: string[]) =>
+      t.dataSource.query(
+        `SELECT h.run_id AS "runId", h.baseline_id AS "baselineId", h.counts,
+                (SELECT count(*)::int FROM run_diff_rows r WHERE r.run_id = h.run_id) AS rows
+           FROM run_diffs h WHERE h.run_id = ANY($1::uuid[]) ORDER BY h.run_id`,
+        [runIds],
+      );
+    /** Every page a client walking from `path` by cursor reads, `path` first. */
+    const walk = async (path: string) => {
+      const paths = [path];
+      for (;;) {
+        const res = await get(paths.at(-1)!).expect(200);
+        if (res.body.nextCursor === null) return paths;
+        paths.push(`/api/v1/activities/${ENDED}/diff?cursor=${res.body.nextCursor}`);
+      }
+    };
+
+    it('stores an ended run’s diff against its default baseline when it completes', async () => {
+      await storedDiffs().settled();
+      // OLDEST, OTHER_PROFILE, OTHER_TYPE and OTHER_SYSTEM have no baseline; CURRENT and
+      // IN_PROGRESS have not ended.
+      const all = [OLDEST, BASELINE, IN_PROGRESS, OTHER_PROFILE, OTHER_TYPE, CURRENT, OTHER_SYSTEM, ENDED];
+      expect(await stored(all)).toEqual([
+        { runId: BASELINE, baselineId: OLDEST, counts: [5, 0, 1, 0, 0], rows: 6 },
+        { runId: ENDED, baselineId: BASELINE, counts: [2, 2, 1, 2, 1], rows: 8 },
+      ]);
+      const res = await get(`/api/v1/activities/${ENDED}/diff`).expect(200);
+      expect(res.body).toEqual({
+        ...envelope(DIFF(ENDED), 8),
+        baseline: await activity(BASELINE),
+        counts: COUNTS,
+      });
+    });
+
+    it('answers from the stored copy while it is against the baseline asked for', async () => {
+      await t.dataSource.query(
+        `UPDATE run_diff_rows SET display_name = 'from the copy' WHERE run_id = $1 AND external_id_value = 'E4'`,
+        [ENDED],
+      );
+      try {
+        for (const path of [
+          `${ENDED}/diff?change=NotSeen`,
+          `${ENDED}/diff?change=NotSeen&against=${BASELINE}`,
+        ]) {
+          const res = await get(`/api/v1/activities/${path}`).expect(200);
+          expect(res.body.items).toEqual([{ ...DIFF(ENDED).at(-1), displayName: 'from the copy' }]);
+        }
+        // Another baseline: computed.
+        const other = await get(`/api/v1/activities/${ENDED}/diff?against=${OLDEST}`).expect(200);
+        expect(other.body.items.map((row: { displayName: string }) => row.displayName)).not.toContain(
+          'from the copy',
+        );
+      } finally {
+        await t.dataSource.query(
+          `UPDATE run_diff_rows SET display_name = 'Dagny' WHERE run_id = $1 AND external_id_value = 'E4'`,
+          [ENDED],
+        );
+      }
+    });
+
+    it('answers byte for byte what it computes: every change, counts, pages by number and by cursor, change filters', async () => {
+      const starts = [
+        '',
+        '?pageSize=3',
+        '?pageSize=3&page=2',
+        '?pageSize=3&page=3',
+        '?page=5&pageSize=5',
+        '?change=Resolved,NotSeen',
+        '?change=NewError&change=NotSeen&pageSize=1',
+        '?change=StillFailing&pageSize=1',
+        '?change=NewError,ChangedError,StillFailing&pageSize=2',
+        '?change=NewError,Resolved,ChangedError,StillFailing,NotSeen&pageSize=4',
+      ];
+      const paths: string[] = [];
+      for (const start of starts) paths.push(...(await walk(`/api/v1/activities/${ENDED}/diff${start}`)));
+      expect(paths.length).toBeGreaterThan(starts.length + 8);
+      for (const path of paths) {
+        await storedDiffs().settled();
+        expect(await stored([ENDED])).toEqual([expect.objectContaining({ baselineId: BASELINE })]);
+        const fromCopy = await get(path).expect(200);
+        await t.dataSource.query('DELETE FROM run_diffs WHERE run_id = $1', [ENDED]);
+        const computed = await get(path).expect(200);
+        expect(computed.text).toBe(fromCopy.text);
+        if (!path.includes('cursor=')) continue;
+        // A cursor's page names its baseline: it stores nothing, and the next check stores again.
+        storedDiffs().missed(ENDED);
+      }
+      // A read of the default diff that found no copy had it stored again.
+      await storedDiffs().settled();
+      expect(await stored([ENDED])).toEqual([
+        { runId: ENDED, baselineId: BASELINE, counts: [2, 2, 1, 2, 1], rows: 8 },
+      ]);
+    });
+
+    describe('when the default baseline changes', () => {
+      const NIGHTLY = 'Nightly Synchronisation';
+      const [FIRST, LATE, LAST, WRITTEN_ENDED, PARALLEL_1, PARALLEL_2] = [16, 17, 18, 19, 20, 21].map(id);
+
+      beforeAll(async () => {
+        await run(FIRST, '2026-11-10T02:00:00.000Z', BASELINE_ITEMS, { profile: NIGHTLY });
+        // Still running when the run after it ends.
+        await run(LATE, '2026-11-11T02:00:00.000Z', OLDEST_ITEMS, { profile: NIGHTLY, complete: false });
+        await run(LAST, '2026-11-12T02:00:00.000Z', CURRENT_ITEMS, { profile: NIGHTLY });
+        await storedDiffs().settled();
+      }, SETUP_TIMEOUT_MS);
+
+      /** The diff of `runId` from the copy and computed (the copy deleted), which must be the same. */
+      const bothWays = async (runId: string) => {
+        const fromCopy = await get(`/api/v1/activities/${runId}/diff`).expect(200);
+        await t.dataSource.query('DELETE FROM run_diffs WHERE run_id = $1', [runId]);
+        const computed = await get(`/api/v1/activities/${runId}/diff`).expect(200);
+        expect(computed.text).toBe(fromCopy.text);
+        await storedDiffs().settled();
+        return fromCopy.body as { baseline: { id: string }; counts: unknown };
+      };
+
+      it('a run that ends after a later one becomes its baseline, and the later one’s diff is stored again', async () => {
+        expect(await stored([FIRST, LATE, LAST])).toEqual([
+          expect.objectContaining({ runId: LAST, baselineId: FIRST, counts: [2, 2, 1, 2, 1] }),
+        ]);
+        await request(t.http)
+          .post(`/api/v1/activities/${LATE}/complete`)
+          .set(bearer(token({ role: 'SyncEngine' })))
+          .send({})
+          .expect(200);
+        await storedDiffs().settled();
+        expect(await stored([FIRST, LATE, LAST])).toEqual([
+          { runId: LATE, baselineId: FIRST, counts: [0, 1, 1, 0, 4], rows: 6 },
+          { runId: LAST, baselineId: LATE, counts: [4, 0, 0, 1, 0], rows: 5 },
+        ]);
+        const diff = await bothWays(LAST);
+        expect(diff.baseline.id).toBe(LATE);
+        expect(diff.counts).toEqual({
+          NewError: 4,
+          Resolved: 0,
+          ChangedError: 0,
+          StillFailing: 1,
+          NotSeen: 0,
+        });
+      });
+
+      it('a baseline deleted (as a purge does) takes its stored diffs with it; the next read computes and stores again', async () => {
+        await t.dataSource.query('DELETE FROM activities WHERE id = $1', [LATE]);
+        expect(await stored([FIRST, LATE, LAST])).toEqual([]);
+        const [{ rows }] = await t.dataSource.query(
+          'SELECT count(*)::int AS rows FROM run_diff_rows WHERE run_id = ANY($1::uuid[])',
+          [[LATE, LAST]],
+        );
+        expect(rows).toBe(0);
+        const res = await get(`/api/v1/activities/${LAST}/diff`).expect(200);
+        expect(res.body).toEqual({
+          ...envelope(DIFF(LAST, FIRST), 8),
+          baseline: await activity(FIRST),
+          counts: COUNTS,
+        });
+        await storedDiffs().settled();
+        expect(await stored([LAST])).toEqual([
+          { runId: LAST, baselineId: FIRST, counts: [2, 2, 1, 2, 1], rows: 8 },
+        ]);
+        await bothWays(LAST);
+      });
+
+      it('a run written as ended has its diff stored at its first read', async () => {
+        await t.dataSource.getRepository(Activity).insert({
+          id: WRITTEN_ENDED,
+          created: new Date('2026-11-13T02:00:00.000Z'),
+          targetType: 'ConnectedSystemRunProfile',
+          targetName: NIGHTLY,
+          targetContext: SYSTEM,
+          runType: TYPE,
+          status: 'Complete',
+        });
+        const res = await get(`/api/v1/activities/${WRITTEN_ENDED}/diff`).expect(200);
+        expect(res.body.counts).toEqual({
+          NewError: 0,
+          Resolved: 0,
+          ChangedError: 0,
+          StillFailing: 0,
+          NotSeen: 5,
+        });
+        await storedDiffs().settled();
+        expect(await stored([WRITTEN_ENDED])).toEqual([
+          { runId: WRITTEN_ENDED, baselineId: LAST, counts: [0, 0, 0, 0, 5], rows: 5 },
+        ]);
+        await bothWays(WRITTEN_ENDED);
+      });
+
+      it('runs completing together each end up stored against their default baseline', async () => {
+        await run(PARALLEL_1, '2026-11-14T02:00:00.000Z', OLDEST_ITEMS, {
+          profile: NIGHTLY,
+          complete: false,
+        });
+        await run(PARALLEL_2, '2026-11-15T02:00:00.000Z', BASELINE_ITEMS, {
+          profile: NIGHTLY,
+          complete: false,
+        });
+        await Promise.all([PARALLEL_2, PARALLEL_1].map((runId) => t.runs.completeRun(runId)));
+        await storedDiffs().settled();
+        expect(await stored([PARALLEL_1, PARALLEL_2])).toEqual(
+          [
+            { runId: PARALLEL_1, baselineId: WRITTEN_ENDED, counts: [1, 0, 0, 0, 0], rows: 1 },
+            { runId: PARALLEL_2, baselineId: PARALLEL_1, counts: [5, 0, 1, 0, 0], rows: 6 },
+          ].sort((a, b) => a.runId.localeCompare(b.runId)),
+        );
+        expect((await bothWays(PARALLEL_2)).baseline.id).toBe(PARALLEL_1);
+      });
     });
   });
 });

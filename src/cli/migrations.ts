@@ -133,11 +133,12 @@ async function whatDownDrops(dataSource: DataSource, migration: MigrationInterfa
 
 type Query = (sql: string) => Promise<Array<Record<string, unknown>>>;
 
-/** The public schema's tables (with row counts), columns, enum types and indexes. */
+/** The public schema's tables (with row counts), columns, enum types and indexes, each kind by name. */
 async function schemaOf(query: Query): Promise<SchemaObject[]> {
   const tables = await query(
     `SELECT table_name AS name FROM information_schema.tables
-      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'migrations'`,
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'migrations'
+      ORDER BY 1`,
   );
   const objects: SchemaObject[] = [];
   for (const { name } of tables) {
@@ -146,15 +147,18 @@ async function schemaOf(query: Query): Promise<SchemaObject[]> {
   }
   const columns = await query(
     `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
-      WHERE table_schema = 'public' AND table_name <> 'migrations'`,
+      WHERE table_schema = 'public' AND table_name <> 'migrations'
+      ORDER BY 1`,
   );
   const types = await query(
     `SELECT t.typname AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-      WHERE n.nspname = 'public' AND t.typtype = 'e'`,
+      WHERE n.nspname = 'public' AND t.typtype = 'e'
+      ORDER BY 1`,
   );
   const indexes = await query(
     `SELECT tablename || '.' || indexname AS name FROM pg_indexes
-      WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+      WHERE schemaname = 'public' AND tablename <> 'migrations'
+      ORDER BY 1`,
   );
   objects.push(
     ...columns.map(({ name }) => ({ kind: 'column' as const, name: String(name) })),

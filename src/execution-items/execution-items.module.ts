@@ -27,6 +27,8 @@ import { RunsController } from './http/runs.controller';
 import { ReadConnections } from './read-connections';
 import { RunHistoryQueries } from './run-history.query';
 import { RunNotices } from './run-notices';
+import { StoredDiffs } from './stored-diffs';
+import { StoredDiffsQueries } from './stored-diffs.query';
 
 /**
  * Run history for identity synchronisation. A guest module: it registers its entities on the
@@ -52,6 +54,8 @@ import { RunNotices } from './run-notices';
     ExecutionRunsService,
     RunNotices,
     ReadConnections,
+    StoredDiffsQueries,
+    StoredDiffs,
   ],
   exports: [ExecutionItemsService, ExecutionRunsService, ReadConnections],
 })

@@ -82,6 +82,8 @@ export { EXECUTION_ITEMS_ENTITIES } from './entities';
 export { Activity, type CountsByKey } from './entities/activity.entity';
 export { AppendBatch } from './entities/append-batch.entity';
 export { ExecutionItem, type OutcomeNode } from './entities/execution-item.entity';
+export { RunDiff } from './entities/run-diff.entity';
+export { RunDiffRow } from './entities/run-diff-row.entity';
 export { EXECUTION_ITEMS_MIGRATIONS, withoutStatementTimeout } from './migrations';
 
 // The contract's vocabularies, each a list and its union type.

@@ -27,6 +27,9 @@ export interface ObjectHistoryFilters {
   createdTo?: string;
 }
 
+/** Where a statement runs: a read's pool, or (to store a diff) the primary's transaction. */
+export type Statements = Pick<ReadPool, 'query'>;
+
 /** A page of a diff (up to `limit + 1` rows) and the objects per change over the whole diff. */
 export interface DiffPage {
   /** In `DIFF_CHANGES` order. */
@@ -63,13 +66,61 @@ const LAST_ITEM = (run: string, side: 'c' | 'b') => `
    LIMIT 1`;
 
 /**
+ * The objects of the diff of run `current` against run `baseline` (parameters), each classified:
+ * the CTEs `ce`, `be` and `d`, `d` one row per object with an error item in either run, its
+ * `rank` the change's index in `DIFF_CHANGES` (NewError, Resolved, ChangedError, StillFailing,
+ * NotSeen). Only an object with an error in the baseline alone needs a look at this run to be
+ * classified (Resolved or NotSeen): an index-only probe.
+ */
+export const DIFF_OBJECTS = (current: string, baseline: string) => `
+  ce AS (${ERRORS_BY_OBJECT(current)}),
+  be AS (${ERRORS_BY_OBJECT(baseline)}),
+  d AS MATERIALIZED (
+    SELECT coalesce(ce.x, be.x) AS x,
+           ce.id AS c_id, ce.error_type AS c_error, ce.object_change_type AS c_change,
+           ce.display_name AS c_name, ce.object_type AS c_type,
+           be.id AS b_id, be.error_type AS b_error, be.object_change_type AS b_change,
+           be.display_name AS b_name, be.object_type AS b_type,
+           CASE
+             WHEN ce.error_type IS NOT NULL AND be.error_type IS NULL THEN 0
+             WHEN ce.error_type IS NOT NULL AND ce.error_type <> be.error_type THEN 2
+             WHEN ce.error_type IS NOT NULL THEN 3
+             WHEN EXISTS (SELECT 1 FROM execution_items i
+                           WHERE i.external_id_value = be.x AND i.activity_id = ${current}) THEN 1
+             ELSE 4
+           END AS rank
+      FROM ce FULL JOIN be ON be.x = ce.x
+  )`;
+
+/** The objects per change over `d` (`DIFF_OBJECTS`), in `DIFF_CHANGES` order: an int[] aggregate. */
+export const DIFF_COUNTS = `ARRAY[${DIFF_CHANGES.map((_, rank) => `count(*) FILTER (WHERE rank = ${rank})::int`).join(', ')}]`;
+
+/**
+ * The rows (`DiffRow`) of the objects `source`, rows of `d` (`DIFF_OBJECTS`) aliased `d`. The
+ * items without an error that stand for an object (`current` of a Resolved row, `baseline` of a
+ * NewError row) are read here, one probe each: for the rows of a page only when paging on the
+ * fly, for every row when the diff is stored.
+ */
+export const DIFF_ROWS = (current: string, baseline: string, source: string) => `
+  SELECT d.rank, d.x AS external_id_value,
+         CASE WHEN d.c_id IS NOT NULL THEN d.c_name WHEN co.id IS NOT NULL THEN co.display_name ELSE d.b_name END AS display_name,
+         CASE WHEN d.c_id IS NOT NULL THEN d.c_type WHEN co.id IS NOT NULL THEN co.object_type ELSE d.b_type END AS object_type,
+         coalesce(d.c_id, co.id) AS current_id, d.c_error AS current_error_type,
+         coalesce(d.c_change, co.object_change_type) AS current_change_type,
+         coalesce(d.b_id, bo.id) AS baseline_id, d.b_error AS baseline_error_type,
+         coalesce(d.b_change, bo.object_change_type) AS baseline_change_type
+    FROM ${source} d
+    LEFT JOIN LATERAL (${LAST_ITEM(current, 'c')}) co ON true
+    LEFT JOIN LATERAL (${LAST_ITEM(baseline, 'b')}) bo ON true`;
+
+/**
  * Reads across runs: a run's baseline, the diff of two runs' errors, and one object's items in
  * every run. Each runs on the pool it is given (see `ExecutionItemsQueries`).
  */
 @Injectable()
 export class RunHistoryQueries {
   /** An activity with its exact created time; `null` when there is none with that id. */
-  async findActivity(pool: ReadPool, activityId: string): Promise<ActivityWithKey | null> {
+  async findActivity(pool: Statements, activityId: string): Promise<ActivityWithKey | null> {
     const { rows } = await pool.query<ActivityRow>(
       `SELECT ${ACTIVITY_COLUMNS} FROM activities a WHERE a.id = $1`,
       [activityId],
@@ -82,7 +133,7 @@ export class RunHistoryQueries {
    * profile and run type that has ended (any status but `InProgress`); `null` when there is none.
    * One probe of the run profile index (RunReads migration).
    */
-  async findBaseline(pool: ReadPool, run: ActivityWithKey): Promise<ActivityWithKey | null> {
+  async findBaseline(pool: Statements, run: ActivityWithKey): Promise<ActivityWithKey | null> {
     const { rows } = await pool.query<ActivityRow>(
       `SELECT ${ACTIVITY_COLUMNS}
          FROM activities a
@@ -128,49 +179,84 @@ export class RunHistoryQueries {
     } else {
       offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
     }
-    // Ranks are the indexes of DIFF_CHANGES: NewError, Resolved, ChangedError, StillFailing, NotSeen.
-    // Only an object with an error in the baseline alone needs a look at this run to be
-    // classified (Resolved or NotSeen): an index-only probe. The items without an error that
-    // stand for an object are read for the rows of the page only.
     const { rows } = await pool.query<DiffRow & { counts: number[] }>(
-      `WITH ce AS (${ERRORS_BY_OBJECT(current)}),
-            be AS (${ERRORS_BY_OBJECT(baseline)}),
-            d AS MATERIALIZED (
-              SELECT coalesce(ce.x, be.x) AS x,
-                     ce.id AS c_id, ce.error_type AS c_error, ce.object_change_type AS c_change,
-                     ce.display_name AS c_name, ce.object_type AS c_type,
-                     be.id AS b_id, be.error_type AS b_error, be.object_change_type AS b_change,
-                     be.display_name AS b_name, be.object_type AS b_type,
-                     CASE
-                       WHEN ce.error_type IS NOT NULL AND be.error_type IS NULL THEN 0
-                       WHEN ce.error_type IS NOT NULL AND ce.error_type <> be.error_type THEN 2
-                       WHEN ce.error_type IS NOT NULL THEN 3
-                       WHEN EXISTS (SELECT 1 FROM execution_items i
-                                     WHERE i.external_id_value = be.x AND i.activity_id = ${current}) THEN 1
-                       ELSE 4
-                     END AS rank
-                FROM ce FULL JOIN be ON be.x = ce.x
-            )
+      `WITH ${DIFF_OBJECTS(current, baseline)}
        SELECT k.counts, pg.*
-         FROM (SELECT ARRAY[${DIFF_CHANGES.map((_, rank) => `count(*) FILTER (WHERE rank = ${rank})::int`).join(', ')}] AS counts FROM d) k
-         LEFT JOIN LATERAL (
-              SELECT d.rank, d.x AS external_id_value,
-                     CASE WHEN d.c_id IS NOT NULL THEN d.c_name WHEN co.id IS NOT NULL THEN co.display_name ELSE d.b_name END AS display_name,
-                     CASE WHEN d.c_id IS NOT NULL THEN d.c_type WHEN co.id IS NOT NULL THEN co.object_type ELSE d.b_type END AS object_type,
-                     coalesce(d.c_id, co.id) AS current_id, d.c_error AS current_error_type,
-                     coalesce(d.c_change, co.object_change_type) AS current_change_type,
-                     coalesce(d.b_id, bo.id) AS baseline_id, d.b_error AS baseline_error_type,
-                     coalesce(d.b_change, bo.object_change_type) AS baseline_change_type
-                FROM (SELECT * FROM d
-                       WHERE ${pageConditions.join(' AND ')}
-                       ORDER BY d.rank, d.x COLLATE "C"
-                       LIMIT ${params.add(limit + 1, 'int')} ${offset}) d
-                LEFT JOIN LATERAL (${LAST_ITEM(current, 'c')}) co ON true
-                LEFT JOIN LATERAL (${LAST_ITEM(baseline, 'b')}) bo ON true
+         FROM (SELECT ${DIFF_COUNTS} AS counts FROM d) k
+         LEFT JOIN LATERAL (${DIFF_ROWS(
+           current,
+           baseline,
+           `(SELECT * FROM d
+              WHERE ${pageConditions.join(' AND ')}
+              ORDER BY d.rank, d.x COLLATE "C"
+              LIMIT ${params.add(limit + 1, 'int')} ${offset})`,
+         )}
          ) pg ON true
         ORDER BY pg.rank, pg.external_id_value COLLATE "C"`,
       params.values,
     );
+    return {
+      counts: rows[0].counts,
+      rows: rows.filter((row) => row.external_id_value !== null),
+    };
+  }
+
+  /**
+   * The page `pageDiff` answers, read from the stored diff of run `currentId` (`StoredDiffs`)
+   * when it was computed against `baselineId`; `null` when there is no such stored diff. One
+   * probe of `run_diffs` for the counts, and one ordered range of `run_diff_rows_pkey` from the
+   * first change asked for (or the cursor's position) that stops at the limit: a page costs its
+   * rows, whatever the size of the diff (a page number reads the rows before it too, and a
+   * `change` list with a gap steps over the rows of the changes left out).
+   */
+  async pageStoredDiff(
+    pool: ReadPool,
+    currentId: string,
+    baselineId: string,
+    changes: readonly DiffChange[],
+    position: PagePosition,
+    limit: number,
+  ): Promise<DiffPage | null> {
+    const params = new SqlParameters();
+    const current = params.add(currentId, 'uuid');
+    const baseline = params.add(baselineId, 'uuid');
+    const ranks = DIFF_CHANGES.flatMap((change, rank) => (changes.includes(change) ? [rank] : []));
+    const conditions = [`r.run_id = ${current}`];
+    if (ranks.length === 0) conditions.push('false');
+    else {
+      // Bounds the index range; the list itself only when it leaves a gap.
+      const [first, last] = [ranks[0], ranks[ranks.length - 1]];
+      if (first > 0) conditions.push(`r.rank >= ${first}`);
+      if (last < DIFF_CHANGES.length - 1) conditions.push(`r.rank <= ${last}`);
+      if (ranks.length < last - first + 1)
+        conditions.push(`r.rank = ANY(${params.add(ranks, 'smallint[]')})`);
+    }
+    let offset = '';
+    if ('after' in position) {
+      const [rank, x] = position.after;
+      conditions.push(
+        `(r.rank, r.external_id_value) > (${params.add(rank, 'smallint')}, ${params.add(x, 'text')})`,
+      );
+    } else {
+      offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
+    }
+    const { rows } = await pool.query<DiffRow & { counts: number[] }>(
+      `SELECT h.counts, pg.*
+         FROM run_diffs h
+         LEFT JOIN LATERAL (
+              SELECT r.rank, r.external_id_value, r.display_name, r.object_type,
+                     r.current_item_id AS current_id, r.current_error_type, r.current_change_type,
+                     r.baseline_item_id AS baseline_id, r.baseline_error_type, r.baseline_change_type
+                FROM run_diff_rows r
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY r.rank, r.external_id_value
+               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+         ) pg ON true
+        WHERE h.run_id = ${current} AND h.baseline_id = ${baseline}
+        ORDER BY pg.rank, pg.external_id_value`,
+      params.values,
+    );
+    if (rows.length === 0) return null;
     return {
       counts: rows[0].counts,
       rows: rows.filter((row) => row.external_id_value !== null),
