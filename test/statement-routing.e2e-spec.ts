@@ -49,8 +49,15 @@ const CROSS_RUN_STATEMENTS: CrossRunStatement[] = [
   {
     name: 'diff page',
     scope: 'several runs',
-    matches: (sql) => sql.startsWith('WITH ce AS'),
+    matches: (sql) => /^\s*WITH\s+ce\s+AS/.test(sql),
     reason: "compares two runs' items: each reference is pinned, to one run or the other",
+  },
+  {
+    name: 'diff store',
+    scope: 'several runs',
+    matches: (sql) => /^\s*WITH\s+whole\s+AS/.test(sql) && sql.includes('INSERT INTO run_diffs'),
+    reason:
+      "stores a run's diff against its baseline once both have ended: the diff page's reads of the two runs, each reference pinned to one of them",
   },
   {
     name: 'object history',

@@ -294,7 +294,7 @@ const MAX_DEPTH = 4;
 
 /**
  * What pins `alias.column` in `level` (or a level it sits in): a conjunct `alias.column = <pinned>`
- * (either way round) or `alias.column = ANY(<pinned>)`.
+ * (either way round), `alias.column = ANY(<pinned>)` or `alias.column IN (<pinned>, ...)`.
  */
 function pinOfColumn(alias: string, column: string, level: Level, depth: number): string | null {
   let owner: Level | null = level;
@@ -324,6 +324,10 @@ function pinOfColumn(alias: string, column: string, level: Level, depth: number)
     } else if (expr.kind === 'AEXPR_OP_ANY' && isColumn(left)) {
       const pin = pinOf(right, owner, depth + 1);
       if (pin) return `any(${pin})`;
+    } else if (expr.kind === 'AEXPR_IN' && isColumn(left)) {
+      const list = ((right.List as Ast | undefined)?.items as Ast[] | undefined) ?? [];
+      const pins = list.map((item) => pinOf(item, owner, depth + 1));
+      if (pins.length > 0 && pins.every((pin) => pin !== null)) return `any(${pins.join(',')})`;
     }
   }
   return null;
