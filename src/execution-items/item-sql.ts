@@ -6,7 +6,7 @@ export type KeyValue = string | number | boolean;
 
 /**
  * One column of a sort order: an expression that is never null (so a cursor is a single row
- * comparison), matching an index of the ItemQueries migration expression for expression.
+ * comparison), matching an index of the LeanItemIndexes migration expression for expression.
  */
 interface SortColumn {
   sql: (alias: string) => string;
@@ -31,6 +31,7 @@ const SORT_COLUMNS: Record<SortKey, SortColumn[]> = {
   objectType: [{ sql: objectTypeKey, cast: 'text', isValue: isText }],
   // Errors first, in vocabulary order; items without an error after them. The placeholder in
   // the second column only keeps it non-null: the first column has already ordered those items.
+  // No index has these expressions: the order is read in two parts (`sortParts`).
   errorType: [
     {
       sql: (alias) => `(${alias}.error_type IS NULL)`,
@@ -47,6 +48,16 @@ const SORT_COLUMNS: Record<SortKey, SortColumn[]> = {
 
 function objectTypeKey(alias: string): string {
   return `(coalesce(${alias}.object_type, '') COLLATE "C")`;
+}
+
+/**
+ * Rows of `alias` in the run `activity` (a column or a parameter): its `activity_id`, and the
+ * 4-byte run key `uuid_hash(activity_id)` that leads the filter and sort indexes (LeanItemIndexes
+ * migration). The key finds the run's entries in those indexes; two runs may share a key value, so
+ * the `activity_id` comparison stays.
+ */
+export function runConditions(alias: string, activity: string): string[] {
+  return [`${alias}.activity_id = ${activity}`, `uuid_hash(${alias}.activity_id) = uuid_hash(${activity})`];
 }
 
 /** Numbered parameters for one statement. */
@@ -108,6 +119,63 @@ export function afterCondition(
   const casts = [...SORT_COLUMNS[sortBy].map((column) => column.cast), 'int'];
   const values = after.map((value, index) => params.add(value, casts[index]));
   return `(${sortExpressions(sortBy, alias).join(', ')}) ${direction === 'asc' ? '>' : '<'} (${values.join(', ')})`;
+}
+
+/**
+ * One part of a sort order that a single index scan reads in order: its rows (`conditions`, with
+ * the part of a cursor's position that concerns them) and its `ORDER BY`.
+ */
+export interface SortPart {
+  conditions: string[];
+  orderBy: string;
+}
+
+/**
+ * The parts a sort order is read in, when one index cannot serve it; `null` when one can (every
+ * order but `errorType`). `sortBy=errorType` puts the items with an error first, by error type
+ * then sequence, and the items without one after them in sequence order: the first part is the
+ * partial (activity_id, error_type, sequence) index of the items with an error, the second the
+ * (activity_id, sequence) key. A statement reads each part up to the rows it needs, in its own
+ * order, and orders their union by the sort keys (`orderBy`).
+ */
+export function sortParts(
+  sortBy: SortKey,
+  direction: SortDirection,
+  after: readonly KeyValue[] | null,
+  alias: string,
+  params: SqlParameters,
+): SortPart[] | null {
+  if (sortBy !== 'errorType') return null;
+  const dir = direction.toUpperCase();
+  const greater = direction === 'asc' ? '>' : '<';
+  // Each part holds one value of the first key, `error_type IS NULL` (false sorts first). A part
+  // whose value lies past the cursor's in the reading direction is wholly after it; a part before
+  // it has no rows left; the cursor's own part continues after its remaining keys.
+  const partAfter = (withoutError: boolean, rest: () => string): string[] => {
+    if (!after) return [];
+    const cursorWithoutError = after[0] as boolean;
+    if (withoutError === cursorWithoutError) return [rest()];
+    return withoutError > cursorWithoutError === (direction === 'asc') ? [] : ['false'];
+  };
+  const withError: SortPart = {
+    conditions: [
+      `${alias}.error_type IS NOT NULL`,
+      ...partAfter(
+        false,
+        () =>
+          `(${alias}.error_type, ${alias}.sequence) ${greater} (${params.add(after![1], 'error_type')}, ${params.add(after![2], 'int')})`,
+      ),
+    ],
+    orderBy: `${alias}.error_type ${dir}, ${alias}.sequence ${dir}`,
+  };
+  const withoutError: SortPart = {
+    conditions: [
+      `${alias}.error_type IS NULL`,
+      ...partAfter(true, () => `${alias}.sequence ${greater} ${params.add(after![2], 'int')}`),
+    ],
+    orderBy: `${alias}.sequence ${dir}`,
+  };
+  return direction === 'asc' ? [withError, withoutError] : [withoutError, withError];
 }
 
 /** True when `values` is a position in this sort order: each key's value, then a sequence. */

@@ -3,6 +3,7 @@ import { InitialSchema1795812407420 } from './1795812407420-InitialSchema';
 import { ItemQueries1795820336807 } from './1795820336807-ItemQueries';
 import { AppendBatches1795821109259 } from './1795821109259-AppendBatches';
 import { RunReads1795985974621 } from './1795985974621-RunReads';
+import { LeanItemIndexes1796008520525 } from './1796008520525-LeanItemIndexes';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -34,4 +35,5 @@ export const EXECUTION_ITEMS_MIGRATIONS = [
   ItemQueries1795820336807,
   AppendBatches1795821109259,
   RunReads1795985974621,
+  LeanItemIndexes1796008520525,
 ].map(withoutStatementTimeout);
