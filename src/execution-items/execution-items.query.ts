@@ -231,7 +231,9 @@ export class ExecutionItemsQueries {
     const params = new SqlParameters();
     const id = params.add(activityId, 'uuid');
     const guards = counterGuards(filters, params);
-    const conditions = [...runConditions('i', 'a.id'), ...guards, ...filterConditions(filters, 'i', params)];
+    // The run by its parameter rather than by `a.id`: restriction clauses on a value, which the
+    // planner estimates with the table's statistics (see `runConditions`).
+    const conditions = [...runConditions('i', id), ...guards, ...filterConditions(filters, 'i', params)];
     const parts = sortParts(sortBy, sortDirection, 'after' in position ? position.after : null, 'i', params);
     let offset: string | null = null;
     if ('after' in position) {
@@ -274,7 +276,7 @@ export class ExecutionItemsQueries {
     const matchCount =
       countedMatches(filters, params) ??
       `(SELECT count(*) FROM execution_items c
-         WHERE ${[...runConditions('c', 'a.id'), ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
+         WHERE ${[...runConditions('c', id), ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
     const { rows } = await pool.query<
       ExecutionItemRow & { target_type: ActivityTargetType; match_count: number; sequence: number } & Record<
           string,

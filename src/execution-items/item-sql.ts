@@ -51,10 +51,12 @@ function objectTypeKey(alias: string): string {
 }
 
 /**
- * Rows of `alias` in the run `activity` (a column or a parameter): its `activity_id`, and the
- * 4-byte run key `uuid_hash(activity_id)` that leads the filter and sort indexes (LeanItemIndexes
- * migration). The key finds the run's entries in those indexes; two runs may share a key value, so
- * the `activity_id` comparison stays.
+ * Rows of `alias` in the run `activity` (a parameter): its `activity_id`, and the 4-byte run key
+ * `uuid_hash(activity_id)` that leads the filter and sort indexes (LeanItemIndexes migration). The
+ * key finds the run's entries in those indexes; two runs may share a key value, so the
+ * `activity_id` comparison stays. Compared with a value (not a column of another table), the two
+ * are estimated together through the table's extended statistics, which know that the key follows
+ * from the id; as a join condition each would be counted as selective on its own.
  */
 export function runConditions(alias: string, activity: string): string[] {
   return [`${alias}.activity_id = ${activity}`, `uuid_hash(${alias}.activity_id) = uuid_hash(${activity})`];

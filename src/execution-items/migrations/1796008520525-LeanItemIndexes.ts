@@ -34,7 +34,10 @@ const ERROR_TYPE_SORT_INDEX = `CREATE INDEX "execution_items_error_type_sort_idx
  * - The filter and sort indexes lead with `uuid_hash(activity_id)`, an int4: narrower tuples, and
  *   those with fixed-width keys (change type, object type, error type) qualify for the split
  *   above and stay about 90% full. Two runs may share a hash value, so every query that uses
- *   them also compares `activity_id` itself (`item-sql.ts`, `runConditions`).
+ *   them also compares `activity_id` itself (`item-sql.ts`, `runConditions`). Extended
+ *   statistics tell the planner that the two conditions select the same rows: estimated as
+ *   independent, they would make a run look 1/n of its size (n runs), and the planner would
+ *   sort a run's matches rather than read them in index order.
  * - `sortBy=errorType` has no index of its own any more: the items with an error (about 1%)
  *   come in order from `execution_items_error_type_idx`, the others from the (activity_id,
  *   sequence) key (`item-sql.ts`, `sortParts`).
@@ -48,6 +51,9 @@ export class LeanItemIndexes1796008520525 implements MigrationInterface {
     );
     await queryRunner.query(
       `ALTER TABLE "execution_items" ADD CONSTRAINT "execution_items_activity_sequence_key" UNIQUE ("activity_id", "sequence")`,
+    );
+    await queryRunner.query(
+      `CREATE STATISTICS "public"."execution_items_run_key_stats" (dependencies) ON "activity_id", (uuid_hash("activity_id")) FROM "execution_items"`,
     );
     await queryRunner.query(`DROP INDEX "public"."execution_items_error_type_sort_idx"`);
     for (const [name, keys] of RUN_KEYED_INDEXES) {
@@ -64,6 +70,7 @@ export class LeanItemIndexes1796008520525 implements MigrationInterface {
       await queryRunner.query(`CREATE INDEX "${name}" ON "execution_items" ("activity_id", ${keys})`);
     }
     await queryRunner.query(ERROR_TYPE_SORT_INDEX);
+    await queryRunner.query(`DROP STATISTICS "public"."execution_items_run_key_stats"`);
     await queryRunner.query(
       `ALTER TABLE "execution_items" DROP CONSTRAINT "execution_items_activity_sequence_key"`,
     );
