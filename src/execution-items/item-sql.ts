@@ -72,18 +72,28 @@ export class SqlParameters {
   }
 }
 
+/**
+ * `expression` equal to one of `values`. One value is a plain equality: PostgreSQL reads an index
+ * on (run, column, sequence) in sequence order for `column = x`, but not for `column = ANY(...)`
+ * on a column after the first (before PostgreSQL 17).
+ */
+function oneOf(expression: string, values: readonly string[], type: string, params: SqlParameters): string {
+  return values.length === 1
+    ? `${expression} = ${params.add(values[0], type)}`
+    : `${expression} = ANY(${params.add(values, `${type}[]`)})`;
+}
+
 /** The conditions an item must meet, for rows of `alias`; empty for the whole run. */
 export function filterConditions(filters: ItemFilters, alias: string, params: SqlParameters): string[] {
   const conditions: string[] = [];
   if (filters.errorType)
-    conditions.push(`${alias}.error_type = ANY(${params.add(filters.errorType, 'error_type[]')})`);
+    conditions.push(oneOf(`${alias}.error_type`, filters.errorType, 'error_type', params));
   if (filters.objectChangeType) {
     conditions.push(
-      `${alias}.object_change_type = ANY(${params.add(filters.objectChangeType, 'object_change_type[]')})`,
+      oneOf(`${alias}.object_change_type`, filters.objectChangeType, 'object_change_type', params),
     );
   }
-  if (filters.objectType)
-    conditions.push(`${objectTypeKey(alias)} = ANY(${params.add(filters.objectType, 'text[]')})`);
+  if (filters.objectType) conditions.push(oneOf(objectTypeKey(alias), filters.objectType, 'text', params));
   if (filters.outcomeType)
     conditions.push(`${alias}.outcome_types && ${params.add(filters.outcomeType, 'text[]')}`);
   if (filters.hasError !== undefined) {
