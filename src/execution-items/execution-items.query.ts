@@ -11,6 +11,7 @@ import {
   sortExpressions,
   sortParts,
   SqlParameters,
+  usesRunKey,
   type KeyValue,
 } from './item-sql';
 import type { FollowBatch } from './follow-items';
@@ -233,7 +234,11 @@ export class ExecutionItemsQueries {
     const guards = counterGuards(filters, params);
     // The run by its parameter rather than by `a.id`: restriction clauses on a value, which the
     // planner estimates with the table's statistics (see `runConditions`).
-    const conditions = [...runConditions('i', id), ...guards, ...filterConditions(filters, 'i', params)];
+    const conditions = [
+      ...runConditions('i', id, usesRunKey(filters, sortBy)),
+      ...guards,
+      ...filterConditions(filters, 'i', params),
+    ];
     const parts = sortParts(sortBy, sortDirection, 'after' in position ? position.after : null, 'i', params);
     let offset: string | null = null;
     if ('after' in position) {
@@ -276,7 +281,7 @@ export class ExecutionItemsQueries {
     const matchCount =
       countedMatches(filters, params) ??
       `(SELECT count(*) FROM execution_items c
-         WHERE ${[...runConditions('c', id), ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
+         WHERE ${[...runConditions('c', id, usesRunKey(filters)), ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
     const { rows } = await pool.query<
       ExecutionItemRow & { target_type: ActivityTargetType; match_count: number; sequence: number } & Record<
           string,

@@ -11,6 +11,7 @@ import {
   sortExpressions,
   sortParts,
   SqlParameters,
+  usesRunKey,
   type KeyValue,
 } from './item-sql';
 import type { ReadPool } from './read-connections';
@@ -50,7 +51,7 @@ export class ExportItemsQueries {
     const { query } = scope;
     const params = new SqlParameters();
     const conditions = [
-      ...runConditions('i', params.add(scope.activityId, 'uuid')),
+      ...runConditions('i', params.add(scope.activityId, 'uuid'), usesRunKey(query.filters, query.sortBy)),
       `i.sequence <= ${params.add(scope.upToSequence, 'int')}`,
       ...filterConditions(query.filters, 'i', params),
     ];

@@ -58,8 +58,25 @@ function objectTypeKey(alias: string): string {
  * are estimated together through the table's extended statistics, which know that the key follows
  * from the id; as a join condition each would be counted as selective on its own.
  */
-export function runConditions(alias: string, activity: string): string[] {
-  return [`${alias}.activity_id = ${activity}`, `uuid_hash(${alias}.activity_id) = uuid_hash(${activity})`];
+export function runConditions(alias: string, activity: string, withRunKey: boolean): string[] {
+  const id = `${alias}.activity_id = ${activity}`;
+  return withRunKey ? [id, `uuid_hash(${alias}.activity_id) = uuid_hash(${activity})`] : [id];
+}
+
+/**
+ * Whether an index led by the run key can serve these filters (a count) or, with `sortBy`, this
+ * order (a page). Otherwise the key is left out: the indexes that can serve are led by
+ * `activity_id`, and a run key condition would only invite the planner to AND a scan of a whole
+ * run's entries in a run-keyed index into a search's bitmap.
+ */
+export function usesRunKey(filters: ItemFilters, sortBy?: SortKey): boolean {
+  return (
+    filters.objectType !== undefined ||
+    filters.objectChangeType !== undefined ||
+    sortBy === 'displayName' ||
+    sortBy === 'externalIdValue' ||
+    sortBy === 'objectType'
+  );
 }
 
 /** Numbered parameters for one statement. */
