@@ -99,12 +99,25 @@ export async function serverFacts(url: string): Promise<ServerFacts> {
   );
 }
 
+/**
+ * execution_items' size: its rows (`reltuples`, exact after VACUUM ANALYZE), the table (heap with
+ * its TOAST, free space and visibility maps: `pg_table_size`) and all its indexes
+ * (`pg_indexes_size`), pretty and in bytes.
+ */
 export async function tableSizes(url: string) {
   return withClient(url, async (client) => {
-    const { rows } = await client.query<{ itemRows: number; itemsTable: string; itemsIndexes: string }>(
+    const { rows } = await client.query<{
+      itemRows: number;
+      itemsTable: string;
+      itemsIndexes: string;
+      tableBytes: number;
+      indexBytes: number;
+    }>(
       `SELECT (SELECT reltuples FROM pg_class WHERE relname = 'execution_items')::float8 AS "itemRows",
               pg_size_pretty(pg_table_size('execution_items')) AS "itemsTable",
-              pg_size_pretty(pg_indexes_size('execution_items')) AS "itemsIndexes"`,
+              pg_size_pretty(pg_indexes_size('execution_items')) AS "itemsIndexes",
+              pg_table_size('execution_items')::float8 AS "tableBytes",
+              pg_indexes_size('execution_items')::float8 AS "indexBytes"`,
     );
     return rows[0];
   });
@@ -143,6 +156,7 @@ export interface IndexStats {
   /** Access method: btree, gin, ... */
   method: string;
   size: string;
+  bytes: number;
   /** pgstatindex figures, for B-tree indexes only (null for the others). */
   leafPages: number | null;
   avgLeafDensity: number | null;
@@ -152,20 +166,28 @@ export interface IndexStats {
 /**
  * Size of each index of execution_items, and leaf pages and density of the B-tree ones
  * (pgstattuple's pgstatindex, which refuses other access methods such as GIN). The extension is
- * created only in a database the bench made itself; otherwise, none reported.
+ * created only in a database the bench made itself; in a given database the densities are
+ * reported when it is installed there already, the sizes always.
  */
 export async function itemIndexStats(url: string, fresh: boolean): Promise<IndexStats[]> {
-  if (!fresh) return [];
   return withClient(url, async (client) => {
-    await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+    if (fresh) await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+    const { rows: installed } = await client.query(
+      `SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'`,
+    );
+    const density =
+      installed.length > 0
+        ? `LEFT JOIN LATERAL pgstatindex(CASE WHEN am.amname = 'btree' THEN s.indexrelid::regclass END) b ON true`
+        : `LEFT JOIN LATERAL (SELECT NULL::float8 AS leaf_pages, NULL::float8 AS avg_leaf_density) b ON true`;
     const { rows } = await client.query<IndexStats>(
       `SELECT s.indexrelname AS name, am.amname AS method, pg_size_pretty(pg_relation_size(s.indexrelid)) AS size,
+              pg_relation_size(s.indexrelid)::float8 AS bytes,
               b.leaf_pages::float8 AS "leafPages", b.avg_leaf_density AS "avgLeafDensity",
               c.reltuples / nullif(b.leaf_pages, 0) AS "entriesPerLeaf"
          FROM pg_stat_user_indexes s
          JOIN pg_class c ON c.oid = s.indexrelid
          JOIN pg_am am ON am.oid = c.relam
-         LEFT JOIN LATERAL pgstatindex(CASE WHEN am.amname = 'btree' THEN s.indexrelid::regclass END) b ON true
+         ${density}
         WHERE s.relname = 'execution_items'
         ORDER BY s.indexrelname`,
     );

@@ -306,8 +306,23 @@ function embeddedRows(result: BenchResult): SummaryRow[] {
   ];
 }
 
+/** Bytes per item of execution_items, heap (with TOAST and maps) plus indexes, before the rounds write. */
+const STORAGE_PER_ITEM_LIMIT = 800;
+
+function storageRow(result: BenchResult): SummaryRow {
+  const { itemRows, tableBytes, indexBytes } = result.sizes;
+  const perItem = (bytes: number) => bytes / itemRows;
+  const total = perItem(tableBytes + indexBytes);
+  return {
+    what: `storage per item of execution_items at ${thousands(itemRows)} rows after the load: (table + indexes) / rows (pg_table_size, pg_indexes_size)`,
+    measured: `${fixed(total, 0)} B (table ${fixed(perItem(tableBytes), 0)} B + indexes ${fixed(perItem(indexBytes), 0)} B; ${megabytes(tableBytes)} + ${megabytes(indexBytes)})`,
+    target: `< ${STORAGE_PER_ITEM_LIMIT} B`,
+    met: total < STORAGE_PER_ITEM_LIMIT,
+  };
+}
+
 export function summaryRows(result: BenchResult): SummaryRow[] {
-  return [...pageRows(result), ...findingRows(result), ...embeddedRows(result)];
+  return [storageRow(result), ...pageRows(result), ...findingRows(result), ...embeddedRows(result)];
 }
 
 function embeddedSection(result: BenchResult): string {
@@ -376,7 +391,7 @@ function datasetSection(result: BenchResult): string {
     `- ids: UUIDv7 (run ids deterministic, item ids given by the writer in load order). execution_items: ${result.sizes.itemsTable} heap, ${result.sizes.itemsIndexes} indexes at the start.`,
     ...result.indexStats.map(
       (index) =>
-        `- index \`${index.name}\` (${index.method}) after the load: ${index.size}` +
+        `- index \`${index.name}\` (${index.method}) after the load: ${index.size} (${fixed(index.bytes / result.sizes.itemRows, 1)} B per item)` +
         (index.leafPages === null
           ? '.'
           : `, ${thousands(index.leafPages)} leaf pages, average leaf density ${fixed(index.avgLeafDensity ?? NaN, 1)}% (≈ ${fixed(index.entriesPerLeaf ?? NaN, 0)} entries per leaf page; pgstatindex).`),

@@ -7,8 +7,11 @@ import {
   afterCondition,
   filterConditions,
   orderBy,
+  runConditions,
   sortExpressions,
+  sortParts,
   SqlParameters,
+  usesRunKey,
   type KeyValue,
 } from './item-sql';
 import type { FollowBatch } from './follow-items';
@@ -41,8 +44,9 @@ const LIST_COLUMNS = `i.sequence, i.id, i.external_id_value, i.display_name, i.o
 
 /**
  * The page statement of the unfiltered list, `$1` the activity, `$2` the offset, `$3` the page
- * size: items `offset + 1 .. offset + limit` by their sequence numbers, an index-only range scan
- * on (activity_id, sequence), whose index carries the list columns, at any depth. The activity
+ * size: items `offset + 1 .. offset + limit` by their sequence numbers, a range scan of the
+ * (activity_id, sequence) key and the run's heap pages, where its items lie together, at any
+ * depth. The activity
  * row comes in the same statement, so the count and the page are one snapshot; no row when the
  * activity does not exist, one row with null item columns when the page is empty.
  */
@@ -213,8 +217,9 @@ export class ExecutionItemsQueries {
    * A page of the items matching `query`, in its order, with the number of matches, in one
    * statement (one snapshot). The number comes from the run's counters when one kind of filter
    * allows it, else from counting the matches. Each filter and sort key has an index led by the
-   * activity (ItemQueries migration); a position after a cursor is a row comparison on it, so
-   * cursor pages cost the same at any depth. `null` when the activity does not exist.
+   * run (ItemQueries and LeanItemIndexes migrations); a position after a cursor is a row
+   * comparison on it, so cursor pages cost the same at any depth (`sortBy=errorType` reads two
+   * indexes, `sortParts`). `null` when the activity does not exist.
    */
   async pageItems(
     pool: ReadPool,
@@ -227,24 +232,56 @@ export class ExecutionItemsQueries {
     const params = new SqlParameters();
     const id = params.add(activityId, 'uuid');
     const guards = counterGuards(filters, params);
-    const conditions = [`i.activity_id = a.id`, ...guards, ...filterConditions(filters, 'i', params)];
-    let offset = '';
+    // The run by its parameter rather than by `a.id`: restriction clauses on a value, which the
+    // planner estimates with the table's statistics (see `runConditions`).
+    const conditions = [
+      ...runConditions('i', id, usesRunKey(filters, sortBy)),
+      ...guards,
+      ...filterConditions(filters, 'i', params),
+    ];
+    const parts = sortParts(sortBy, sortDirection, 'after' in position ? position.after : null, 'i', params);
+    let offset: string | null = null;
     if ('after' in position) {
-      conditions.push(afterCondition(sortBy, sortDirection, position.after, 'i', params));
+      if (!parts) conditions.push(afterCondition(sortBy, sortDirection, position.after, 'i', params));
     } else if (isUnfiltered(filters) && sortBy === 'sequence' && sortDirection === 'desc') {
       // Newest first over the whole run: page N starts at a known sequence, no OFFSET needed.
       conditions.push(`i.sequence <= a.item_count - ${params.add(position.offset, 'bigint')}`);
     } else {
-      offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
+      offset = params.add(position.offset, 'bigint');
     }
     const keys = sortExpressions(sortBy, 'i').slice(0, -1);
     const keyColumns = keys.map((key, index) => `, ${key} AS k${index}`).join('');
+    const keyOrder = (prefix: string) =>
+      [...keys.map((_, index) => `${prefix}k${index}`), `${prefix}sequence`]
+        .map((key) => `${key} ${sortDirection.toUpperCase()}`)
+        .join(', ');
+    const pageLimit = params.add(limit + 1, 'int');
+    const pageOffset = offset === null ? '' : `OFFSET ${offset}`;
+    // Each part of a two-part order reads up to the rows the page needs, in its index's order.
+    const partLimit = offset === null ? pageLimit : `${pageLimit} + ${offset}`;
+    const pageRows = parts
+      ? `SELECT * FROM (${parts
+          .map(
+            (part) => `(SELECT ${LIST_COLUMNS}${keyColumns}
+                FROM execution_items i
+               WHERE ${[...conditions, ...part.conditions].join(' AND ')}
+               ORDER BY ${part.orderBy}
+               LIMIT ${partLimit})`,
+          )
+          .join(' UNION ALL ')}) i
+               ORDER BY ${keyOrder('')}
+               LIMIT ${pageLimit} ${pageOffset}`
+      : `SELECT ${LIST_COLUMNS}${keyColumns}
+                FROM execution_items i
+               WHERE ${conditions.join(' AND ')}
+               ORDER BY ${orderBy(sortBy, sortDirection, 'i')}
+               LIMIT ${pageLimit} ${pageOffset}`;
     // A lateral subquery runs once for the activity row; in the select list a count would run
     // once per item row of the page. OFFSET 0 keeps the planner from pulling it up there.
     const matchCount =
       countedMatches(filters, params) ??
       `(SELECT count(*) FROM execution_items c
-         WHERE ${['c.activity_id = a.id', ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
+         WHERE ${[...runConditions('c', id, usesRunKey(filters)), ...guards, ...filterConditions(filters, 'c', params)].join(' AND ')})`;
     const { rows } = await pool.query<
       ExecutionItemRow & { target_type: ActivityTargetType; match_count: number; sequence: number } & Record<
           string,
@@ -255,14 +292,10 @@ export class ExecutionItemsQueries {
          FROM activities a
          CROSS JOIN LATERAL (SELECT (${matchCount})::int AS match_count OFFSET 0) c
          LEFT JOIN LATERAL (
-              SELECT ${LIST_COLUMNS}${keyColumns}
-                FROM execution_items i
-               WHERE ${conditions.join(' AND ')}
-               ORDER BY ${orderBy(sortBy, sortDirection, 'i')}
-               LIMIT ${params.add(limit + 1, 'int')} ${offset}
+              ${pageRows}
          ) i ON true
         WHERE a.id = ${id}
-        ORDER BY ${[...keys.map((_, index) => `i.k${index}`), 'i.sequence'].map((key) => `${key} ${sortDirection.toUpperCase()}`).join(', ')}`,
+        ORDER BY ${keyOrder('i.')}`,
       params.values,
     );
     if (rows.length === 0) return null;

@@ -7,8 +7,11 @@ import {
   afterCondition,
   filterConditions,
   orderBy,
+  runConditions,
   sortExpressions,
+  sortParts,
   SqlParameters,
+  usesRunKey,
   type KeyValue,
 } from './item-sql';
 import type { ReadPool } from './read-connections';
@@ -48,18 +51,34 @@ export class ExportItemsQueries {
     const { query } = scope;
     const params = new SqlParameters();
     const conditions = [
-      `i.activity_id = ${params.add(scope.activityId, 'uuid')}`,
+      ...runConditions('i', params.add(scope.activityId, 'uuid'), usesRunKey(query.filters, query.sortBy)),
       `i.sequence <= ${params.add(scope.upToSequence, 'int')}`,
       ...filterConditions(query.filters, 'i', params),
     ];
-    if (after) conditions.push(afterCondition(query.sortBy, query.sortDirection, after, 'i', params));
+    const parts = sortParts(query.sortBy, query.sortDirection, after, 'i', params);
+    if (after && !parts)
+      conditions.push(afterCondition(query.sortBy, query.sortDirection, after, 'i', params));
     const keys = sortExpressions(query.sortBy, 'i').slice(0, -1);
-    const sql = `SELECT i.sequence, i.id, i.external_id_value, i.display_name, i.object_type, i.object_change_type,
-                        i.error_type, i.outcome_summary, i.error_message${keys.map((key, index) => `, ${key} AS k${index}`).join('')}
+    const columns = `i.sequence, i.id, i.external_id_value, i.display_name, i.object_type, i.object_change_type,
+                        i.error_type, i.outcome_summary, i.error_message${keys.map((key, index) => `, ${key} AS k${index}`).join('')}`;
+    const batchLimit = params.add(limit, 'int');
+    const sql = parts
+      ? `SELECT * FROM (${parts
+          .map(
+            (part) => `(SELECT ${columns}
+                   FROM execution_items i
+                  WHERE ${[...conditions, ...part.conditions].join(' AND ')}
+                  ORDER BY ${part.orderBy}
+                  LIMIT ${batchLimit})`,
+          )
+          .join(' UNION ALL ')}) i
+                  ORDER BY ${[...keys.map((_, index) => `k${index}`), 'sequence'].map((key) => `${key} ${query.sortDirection.toUpperCase()}`).join(', ')}
+                  LIMIT ${batchLimit}`
+      : `SELECT ${columns}
                    FROM execution_items i
                   WHERE ${conditions.join(' AND ')}
                   ORDER BY ${orderBy(query.sortBy, query.sortDirection, 'i')}
-                  LIMIT ${params.add(limit, 'int')}`;
+                  LIMIT ${batchLimit}`;
     const client = await pool.connect();
     let broken: Error | undefined;
     try {

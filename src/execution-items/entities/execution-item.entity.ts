@@ -24,11 +24,11 @@ export interface OutcomeNode {
 /**
  * What one run did to one directory object. Immutable once written. `sequence` numbers the
  * items of a run densely from 1 in processing order, so page N is an index range on
- * (activity_id, sequence). That unique index also INCLUDEs the list columns (see the initial
- * migration; TypeORM's decorators cannot say INCLUDE), so pages are index-only scans.
+ * (activity_id, sequence), whose rows are read from the heap, where a run's items lie together.
  *
  * The filter, sort and search indexes (partial, expression and GIN indexes, see the ItemQueries
- * migration) are declared here by name only, so that schema comparison leaves them alone.
+ * and LeanItemIndexes migrations) are declared here by name only, so that schema comparison
+ * leaves them alone.
  */
 @Entity({ name: 'execution_items' })
 @Unique('execution_items_activity_sequence_key', ['activityId', 'sequence'])
@@ -38,7 +38,6 @@ export interface OutcomeNode {
 @Index('execution_items_object_type_idx', { synchronize: false })
 @Index('execution_items_display_name_sort_idx', { synchronize: false })
 @Index('execution_items_external_id_sort_idx', { synchronize: false })
-@Index('execution_items_error_type_sort_idx', { synchronize: false })
 @Index('execution_items_outcome_types_idx', { synchronize: false })
 @Index('execution_items_search_idx', { synchronize: false })
 @Index('execution_items_object_idx', { synchronize: false })

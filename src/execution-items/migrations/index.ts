@@ -4,6 +4,7 @@ import { ItemQueries1795820336807 } from './1795820336807-ItemQueries';
 import { AppendBatches1795821109259 } from './1795821109259-AppendBatches';
 import { RunReads1795985974621 } from './1795985974621-RunReads';
 import { StoredDiffs1796004216532 } from './1796004216532-StoredDiffs';
+import { LeanItemIndexes1796008520525 } from './1796008520525-LeanItemIndexes';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -36,4 +37,5 @@ export const EXECUTION_ITEMS_MIGRATIONS = [
   AppendBatches1795821109259,
   RunReads1795985974621,
   StoredDiffs1796004216532,
+  LeanItemIndexes1796008520525,
 ].map(withoutStatementTimeout);
