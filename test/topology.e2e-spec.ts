@@ -349,9 +349,15 @@ interface Outcome {
       await run(resolve(SCRIPTS, 'start-standby'));
     }
     for (const { name } of fleet) {
-      await until(`${name} reading the standby again`, async () => (await replicaState(name)).state === 'up');
+      // A standby started again reconnects to the primary, and each instance's check (every second)
+      // opens new connections to it: 30 s on a machine the test suites have just left busy.
+      await until(
+        `${name} reading the standby again`,
+        async () => (await replicaState(name)).state === 'up',
+        30_000,
+      );
     }
-  });
+  }, 120_000);
 
   it('a rolling restart under traffic: no idempotent request fails at a client that retries once on another instance', async () => {
     const written = await startRun('A');

@@ -54,14 +54,16 @@ export interface ReadSession {
 /**
  * The replica's replay lag in milliseconds, measured on the replica: 0 on a server that is not a
  * standby, and on a standby that is streaming and has replayed all it received (an idle primary
- * sends nothing, so the time since the last replayed commit would grow without any lag); else the
- * time since the last replayed commit, `null` before the first one. A standby that is not
- * streaming (its primary is gone) cannot show it is current, so it is measured by that time too.
+ * sends nothing, so the time since the last replayed commit would grow without any lag; and a
+ * standby started again has no last replayed commit until the primary commits, while its replay
+ * may start ahead of the point its receiver asked the primary for); else the time since the last
+ * replayed commit, `null` before the first one. A standby that is not streaming (its primary is
+ * gone) cannot show it is current, so it is measured by that time too.
  */
 const LAG_SQL = `SELECT CASE
          WHEN NOT pg_is_in_recovery() THEN 0
-         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-              AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN 0
+         WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()
+              AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0
          ELSE floor(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8
        END AS lag_ms`;
 
