@@ -20,28 +20,15 @@ import { format, resolveConfig } from 'prettier';
 import { runCli } from '../src/cli/cli-context';
 import { databaseUrl, vacuumAnalyze, withClient, withServices } from './database';
 import { loadDataset } from './dataset';
-import { childEnv, startChild, stopAllChildren } from './processes';
+import { childEnv, cpuTimes, startChild, stopAllChildren } from './processes';
 import { benchCredentials, startService, stopTargets, type HttpTarget } from './servers';
 import type { DatasetPlan } from './settings';
+import { loadAverage, option, textOption } from './arguments';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'ei_bench_instances';
 const PAGE_SIZE = 100;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
-}
-
-function textOption(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : process.argv[index + 1];
-}
-
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-}
 
 /** A process's CPU time so far (user + system) in seconds; 0 once it is gone. */
 function cpuSeconds(pid: number): number {
@@ -57,14 +44,8 @@ function cpuSeconds(pid: number): number {
 
 /** The machine's busy and total CPU seconds (all cores) so far. */
 function machineSeconds(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]
-    .trim()
-    .split(/\s+/)
-    .slice(1, 9)
-    .map(Number);
-  const total = fields.reduce((sum, value) => sum + value, 0);
-  return { busy: (total - fields[3] - fields[4]) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  const { busy, total } = cpuTimes();
+  return { busy: busy / CLOCK_TICKS, total: total / CLOCK_TICKS };
 }
 
 /** The server processes serving this database (the instances' pooled connections). */

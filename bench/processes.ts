@@ -150,7 +150,8 @@ export function resetPeakResidentSet(pid: number): boolean {
   }
 }
 
-function cpuTimes(): { busy: number; total: number } {
+/** The machine's busy and total CPU time (all cores) so far, in clock ticks (/proc/stat). */
+export function cpuTimes(): { busy: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8')
     .split('\n')[0]
     .trim()

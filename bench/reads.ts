@@ -16,7 +16,7 @@
  * (`--reuse`: keeps the one a previous run loaded); prints a Markdown summary and writes it to
  * `--report`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -35,20 +35,11 @@ import { StoredDiffsQueries } from '../src/execution-items/stored-diffs.query';
 import { DIFF_CHANGES } from '../src/execution-items/vocabulary';
 import { databaseUrl, vacuumAnalyze, withClient, withServices } from './database';
 import { runIngestionRound } from './ingestion';
+import { loadAverage, option, textOption } from './arguments';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 const ERROR_RATE = 0.01;
 const SEED = 20261129;
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
-}
-
-function textOption(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : process.argv[index + 1];
-}
 
 /** Three runs of one profile, an hour apart: B repeats A exactly (same seed), C differs (another seed). */
 const RUNS = [
@@ -106,11 +97,6 @@ async function restoreObjectIndexes(url: string): Promise<void> {
       'CREATE INDEX IF NOT EXISTS execution_items_object_name_idx ON execution_items (lower(display_name)) WHERE display_name IS NOT NULL',
     );
   });
-}
-
-/** The machine's load average over 1, 5 and 15 minutes. */
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 async function serverVersion(url: string): Promise<string> {

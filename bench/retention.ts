@@ -22,7 +22,7 @@
  * `ei_bench_retention` on postgres://postgres@127.0.0.1:5432 (`--reuse`: keeps the runs a previous
  * run loaded and stopped before purging, and builds the partitioned copy again).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,7 @@ import { databaseUrl, withClient, withServices } from './database';
 import { loadDataset } from './dataset';
 import type { DatasetPlan } from './settings';
 import { percentile } from './stats';
+import { loadAverage, option, textOption } from './arguments';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'ei_bench_retention';
@@ -47,20 +48,6 @@ const PAGE_SIZE = 100;
 const READ_PAUSE_MS = 10;
 /** How long the reads before a purge (and the WAL rate of other work) are measured. */
 const BEFORE_MS = 5_000;
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
-}
-
-function textOption(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : process.argv[index + 1];
-}
-
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-}
 
 const dayName = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
 
