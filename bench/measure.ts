@@ -18,7 +18,7 @@ import { measureHttpIngestion } from './http-ingestion';
 import { runIngestionRound } from './ingestion';
 import { measureExport } from './items-export';
 import { checkPages, measureLatency, pagePoints } from './latency';
-import { explainFinding, explainPages, observeServicePageSql } from './plans';
+import { explainFinding, explainPages, observeServicePageSql, pageBufferSpread } from './plans';
 import { PROJECT_ROOT, STARTED, log, machineBusyPercent, waitForQuietMachine } from './processes';
 import { itemsPath, type Credentials, type HttpTarget } from './servers';
 import type { BenchSettings } from './settings';
@@ -99,6 +99,8 @@ export async function measure(
   const liveSql = await observeServicePageSql(url);
   // The page statement the plans are of: the service's as seen running, else the one it is built from.
   const explainedSql = liveSql.sql ?? PAGE_BY_SEQUENCE_SQL;
+  log('buffers of the page query over pages spread across the target run');
+  const bufferSpread = await pageBufferSpread(url, explainedSql, target.id, target.items);
   log('finding: most frequent error type, search share, walking nextCursor to the last page of each filter');
   const finding = await prepareFinding(url, service, token, target, settings.finding);
   const { search } = finding;
@@ -175,6 +177,7 @@ export async function measure(
     pageProblems,
     liveSql,
     explainedSql,
+    bufferSpread,
     throughputPath,
     finding,
     exportPath,

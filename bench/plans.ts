@@ -66,10 +66,13 @@ const buffersOf = (node: PlanNode) => (node['Shared Hit Blocks'] ?? 0) + (node['
  * statement gets, as the service's), run twice: the first may read catalog and cold pages.
  */
 async function explain(client: Client, sql: string, values: unknown[]) {
-  const statement = `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`;
-  await client.query(statement, values);
+  await explainOnce(client, sql, values);
+  return explainOnce(client, sql, values);
+}
+
+async function explainOnce(client: Client, sql: string, values: unknown[]) {
   const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number }> }>(
-    statement,
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`,
     values,
   );
   const [{ Plan: top, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'];
@@ -107,6 +110,39 @@ export async function explainPages(url: string, sql: string, activityId: string,
       });
     }
     return plans;
+  });
+}
+
+/** Pages a spread samples at each page size. */
+const SPREAD_SAMPLES = 200;
+
+/**
+ * Buffers (shared hit + read) of the page statement for `SPREAD_SAMPLES` pages spread evenly over
+ * a run of `totalItems`, at pageSize 25 and 100: the spread of how many heap pages a page's rows
+ * lie on, which three points cannot show. Each is explained once: hits and reads together do not
+ * depend on what is cached.
+ */
+export async function pageBufferSpread(url: string, sql: string, activityId: string, totalItems: number) {
+  return withClient(url, async (client) => {
+    const spreads = [];
+    for (const pageSize of [25, 100]) {
+      const lastPage = Math.ceil(totalItems / pageSize);
+      const count = Math.min(SPREAD_SAMPLES, lastPage);
+      const buffers: number[] = [];
+      for (let sample = 0; sample < count; sample++) {
+        const page = 1 + Math.floor((sample * (lastPage - 1)) / Math.max(count - 1, 1));
+        const { sharedHit, sharedRead } = await explainOnce(client, sql, [
+          activityId,
+          String((page - 1) * pageSize),
+          pageSize,
+        ]);
+        buffers.push(sharedHit + sharedRead);
+      }
+      buffers.sort((a, b) => a - b);
+      const rank = (share: number) => buffers[Math.max(Math.ceil(share * buffers.length) - 1, 0)];
+      spreads.push({ pageSize, pages: count, median: rank(0.5), p90: rank(0.9), max: rank(1) });
+    }
+    return spreads;
   });
 }
 

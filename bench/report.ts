@@ -158,6 +158,14 @@ function pageRows(result: BenchResult): SummaryRow[] {
       met: worst <= 10,
     });
   }
+  for (const spread of result.bufferSpread) {
+    rows.push({
+      what: `buffers (shared hit + read, top plan node), pageSize ${spread.pageSize}, over ${spread.pages} pages spread evenly across the run before the rounds: median / 90th percentile / worst`,
+      measured: `${spread.median} / ${spread.p90} / ${spread.max}`,
+      target: 'median ≤ 10',
+      met: spread.median <= 10,
+    });
+  }
   const parallel = rounds.some((round) => round.plans.some((plan) => plan.parallel));
   rows.push({
     what: 'parallel plan nodes (Gather) in the page plan',
