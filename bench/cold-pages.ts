@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   ).rows;
   await setup.end();
   const lastPage = Math.ceil(run.item_count / pageSize);
-  const samples: Array<{ page: number; ms: number; read: number; hit: number }> = [];
+  const ms: number[] = [];
+  const read: number[] = [];
   for (let sample = 0; sample < pages; sample++) {
     const page = 1 + Math.floor(random() * lastPage);
     coldStart();
@@ -71,14 +72,13 @@ async function main(): Promise<void> {
       pageSize,
     ]);
     await client.end();
-    const [{ Plan: plan, 'Execution Time': ms }] = rows[0]['QUERY PLAN'];
-    samples.push({ page, ms, read: plan['Shared Read Blocks'], hit: plan['Shared Hit Blocks'] });
+    const [{ Plan: plan, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'];
+    ms.push(executionMs);
+    read.push(plan['Shared Read Blocks']);
     console.log(
-      `page ${page}: ${ms.toFixed(3)} ms, ${plan['Shared Read Blocks']} read, ${plan['Shared Hit Blocks']} hit`,
+      `page ${page}: ${executionMs.toFixed(3)} ms, ${plan['Shared Read Blocks']} read, ${plan['Shared Hit Blocks']} hit`,
     );
   }
-  const ms = samples.map((sample) => sample.ms);
-  const read = samples.map((sample) => sample.read);
   console.log(
     `${database}, run ${run.id} (${run.item_count} items), pageSize ${pageSize}, ${pages} cold pages: ` +
       `median ${median(ms).toFixed(3)} ms (worst ${Math.max(...ms).toFixed(3)}), ` +
