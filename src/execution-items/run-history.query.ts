@@ -169,16 +169,12 @@ export class RunHistoryQueries {
       changes.map((change) => DIFF_CHANGES.indexOf(change)),
       'int[]',
     );
-    const pageConditions = [`d.rank = ANY(${ranks})`];
-    let offset = '';
-    if ('after' in position) {
-      const [rank, x] = position.after;
-      pageConditions.push(
-        `(d.rank, d.x COLLATE "C") > (${params.add(rank, 'int')}, ${params.add(x, 'text')} COLLATE "C")`,
-      );
-    } else {
-      offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
-    }
+    const { after, offset } = diffPosition(
+      position,
+      params,
+      (rank, x) => `(d.rank, d.x COLLATE "C") > (${rank}::int, ${x} COLLATE "C")`,
+    );
+    const pageConditions = [`d.rank = ANY(${ranks})`, ...after];
     const { rows } = await pool.query<DiffRow & { counts: number[] }>(
       `WITH ${DIFF_OBJECTS(current, baseline)}
        SELECT k.counts, pg.*
@@ -195,10 +191,7 @@ export class RunHistoryQueries {
         ORDER BY pg.rank, pg.external_id_value COLLATE "C"`,
       params.values,
     );
-    return {
-      counts: rows[0].counts,
-      rows: rows.filter((row) => row.external_id_value !== null),
-    };
+    return toDiffPage(rows);
   }
 
   /**
@@ -231,15 +224,12 @@ export class RunHistoryQueries {
       if (ranks.length < last - first + 1)
         conditions.push(`r.rank = ANY(${params.add(ranks, 'smallint[]')})`);
     }
-    let offset = '';
-    if ('after' in position) {
-      const [rank, x] = position.after;
-      conditions.push(
-        `(r.rank, r.external_id_value) > (${params.add(rank, 'smallint')}, ${params.add(x, 'text')})`,
-      );
-    } else {
-      offset = `OFFSET ${params.add(position.offset, 'bigint')}`;
-    }
+    const { after, offset } = diffPosition(
+      position,
+      params,
+      (rank, x) => `(r.rank, r.external_id_value) > (${rank}::smallint, ${x})`,
+    );
+    conditions.push(...after);
     const { rows } = await pool.query<DiffRow & { counts: number[] }>(
       `SELECT h.counts, pg.*
          FROM run_diffs h
@@ -256,11 +246,7 @@ export class RunHistoryQueries {
         ORDER BY pg.rank, pg.external_id_value`,
       params.values,
     );
-    if (rows.length === 0) return null;
-    return {
-      counts: rows[0].counts,
-      rows: rows.filter((row) => row.external_id_value !== null),
-    };
+    return rows.length === 0 ? null : toDiffPage(rows);
   }
 
   /**
@@ -336,4 +322,23 @@ export class RunHistoryQueries {
     );
     return { totalCount: rows[0].total, rows: rows.filter((row) => row.id !== null) };
   }
+}
+
+/**
+ * Where a diff page starts: after a cursor's (rank, external id), as the condition `after` makes
+ * of their placeholders, or at an offset.
+ */
+function diffPosition(
+  position: PagePosition,
+  params: SqlParameters,
+  after: (rank: string, externalId: string) => string,
+): { after: string[]; offset: string } {
+  if (!('after' in position)) return { after: [], offset: `OFFSET ${params.add(position.offset, 'bigint')}` };
+  const [rank, externalId] = position.after;
+  return { after: [after(params.add(rank), params.add(externalId, 'text'))], offset: '' };
+}
+
+/** A diff page from its statement's rows: the counts on every row, and a null row for an empty page. */
+function toDiffPage(rows: Array<DiffRow & { counts: number[] }>): DiffPage {
+  return { counts: rows[0].counts, rows: rows.filter((row) => row.external_id_value !== null) };
 }
